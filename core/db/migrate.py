@@ -30,3 +30,10 @@ def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         rev: str | None = MigrationContext.configure(conn).get_current_revision()
         return rev
+
+
+def is_current(engine: Engine) -> bool:
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    return current_revision(engine) in heads

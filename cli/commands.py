@@ -1,0 +1,11 @@
+"""Every command group of the CLI, registered in one place."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    from cli import db_commands
+
+    app.add_typer(db_commands.app, name="db")
