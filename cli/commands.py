@@ -6,6 +6,8 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from cli import db_commands
+    from cli import db_commands, invoice_commands, quote_commands
 
     app.add_typer(db_commands.app, name="db")
+    app.add_typer(quote_commands.app, name="quote")
+    app.add_typer(invoice_commands.app, name="invoice")

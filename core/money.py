@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -12,6 +13,8 @@ CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
 MAX_AMOUNT = Decimal("9999999999.99")  # NUMERIC(12,2)
+# Commas only as thousands separators: "12,50" typed for 12.50 must not become 1250.
+_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
 
 
 class MoneyError(ValueError):
@@ -22,7 +25,11 @@ def to_decimal(value: object, what: str = "amount") -> Decimal:
     """Parse a user-typed or stored number exactly; floats are refused, never rounded in."""
     if isinstance(value, float):
         raise MoneyError(f"The {what} must be given exactly, not as a float.")
-    text = value.strip().replace(",", "") if isinstance(value, str) else value
+    text = value.strip() if isinstance(value, str) else value
+    if isinstance(text, str) and "," in text:
+        if not _GROUPED.fullmatch(text):
+            raise MoneyError(f"The {what} {value!r} is not a number (use a point for decimals).")
+        text = text.replace(",", "")
     if not isinstance(text, (str, int, Decimal)) or isinstance(text, bool):
         raise MoneyError(f"The {what} {value!r} is not a number.")
     try:
@@ -43,17 +50,20 @@ def parse_money(value: object, what: str = "amount", *, allow_zero: bool = True)
     number = to_decimal(value, what)
     if number < 0:
         raise MoneyError(f"The {what} cannot be negative.")
+    # Checked before quantize, which raises InvalidOperation past 28 digits ("1e30").
+    if number > MAX_AMOUNT:
+        raise MoneyError(f"The {what} {value} is too large.")
     if number != number.quantize(CENT):
         raise MoneyError(f"The {what} {value} has more than two decimals.")
     if not allow_zero and number == 0:
         raise MoneyError(f"The {what} must be more than zero.")
-    if number > MAX_AMOUNT:
-        raise MoneyError(f"The {what} {value} is too large.")
-    return number.quantize(CENT)
+    return abs(number).quantize(CENT)  # abs: "-0" would otherwise come back as -0.00
 
 
 def to_cents(amount: Decimal) -> int:
     """Integer minor units for Stripe; refuses amounts that are not whole cents."""
+    if not amount.is_finite() or abs(amount) > MAX_AMOUNT:
+        raise MoneyError(f"{amount} is not an amount that can be charged.")
     if amount != amount.quantize(CENT):
         raise MoneyError(f"{amount} is not a whole number of cents.")
     return int((amount * 100).to_integral_value())

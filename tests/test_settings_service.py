@@ -38,5 +38,5 @@ def test_stale_version_is_a_conflict(database: Database, admin: Actor) -> None:
 
 
 def test_bad_value_is_refused_with_its_name(database: Database, admin: Actor) -> None:
-    with database.session() as s, pytest.raises(InvalidInput, match="tax.rate"):
+    with database.session() as s, pytest.raises(InvalidInput, match=r"tax\.rate"):
         settings.update_settings(s, admin, {"tax": {"rate": "1.5"}})

