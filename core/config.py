@@ -56,6 +56,33 @@ class AppConfig(BaseSettings):
     config_file: Path = Field(default_factory=default_config_file)
     log_level: str = "INFO"
 
+    # Stripe: off until a secret key is set. The API base is only changed for tests.
+    stripe_secret_key: str | None = Field(default=None, validation_alias="STRIPE_SECRET_KEY")
+    stripe_webhook_secret: str | None = Field(
+        default=None, validation_alias="STRIPE_WEBHOOK_SECRET"
+    )
+    stripe_api_base: str | None = None
+    checkout_success_url: str = "https://example.com/paid?invoice={INVOICE_NUMBER}"
+    checkout_cancel_url: str = "https://example.com/cancelled?invoice={INVOICE_NUMBER}"
+
+    # Email: off until an SMTP host is set.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: str = Field(default="starttls", pattern="^(starttls|ssl|none)$")
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str | None = None
+    smtp_timeout_s: float = 20.0
+
+    # Storage: local folders in the data dir unless Supabase is set.
+    storage_backend: str = Field(default="local", pattern="^(local|supabase)$")
+    supabase_url: str | None = None
+    supabase_service_key: str | None = None
+
+    # The relay (cloud side).
+    relay_max_body_bytes: int = 256 * 1024
+    relay_maintenance_interval_s: int = 300
+
     @classmethod
     def settings_customise_sources(
         cls,
