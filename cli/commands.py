@@ -6,8 +6,16 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from cli import db_commands, invoice_commands, quote_commands
+    from cli import (
+        client_commands,
+        db_commands,
+        invoice_commands,
+        quote_commands,
+        user_commands,
+    )
 
     app.add_typer(db_commands.app, name="db")
+    app.add_typer(user_commands.app, name="user")
+    app.add_typer(client_commands.app, name="client")
     app.add_typer(quote_commands.app, name="quote")
     app.add_typer(invoice_commands.app, name="invoice")
