@@ -1,0 +1,113 @@
+"""The main window: a navigation rail, the screens, the status bar and toasts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QCloseEvent, QKeySequence, QResizeEvent, QShortcut
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.viewmodels.notifier import Notice, Notifier
+from desktop.viewmodels.shell import ShellViewModel
+from desktop.views.theme import STYLESHEET
+from desktop.views.toast import ToastArea
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self, shell: ShellViewModel, pages: Mapping[str, QWidget], notifier: Notifier
+    ) -> None:
+        super().__init__()
+        self.shell = shell
+        self.setWindowTitle("PrintDesk")
+        self.setStyleSheet(STYLESHEET)
+        self.resize(1440, 900)
+        self.setMinimumSize(1100, 700)
+
+        self.stack = QStackedWidget()
+        self.buttons: dict[str, QPushButton] = {}
+        self._pages = dict(pages)
+        rail = self._rail()
+        for screen in shell.screens:
+            self.stack.addWidget(self._pages[screen.key])
+
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(rail)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self.statusBar().showMessage(
+            f"Signed in as {shell.user_label}    ·    Database: {shell.database_label}"
+        )
+        self.toasts = ToastArea(central)
+        notifier.posted.connect(self._notice)
+        shell.screen_changed.connect(self._show)
+        self._show(shell.screen)
+        geometry = shell.saved_geometry()
+        if geometry:
+            self.restoreGeometry(QByteArray(geometry))
+
+    def _rail(self) -> QFrame:
+        rail = QFrame()
+        rail.setObjectName("rail")
+        rail.setFixedWidth(200)
+        column = QVBoxLayout(rail)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        brand = QLabel("PrintDesk")
+        brand.setObjectName("brand")
+        column.addWidget(brand)
+        group = QButtonGroup(self)
+        group.setExclusive(True)
+        for screen in self.shell.screens:
+            button = QPushButton(screen.title)
+            button.setCheckable(True)
+            button.setCursor(Qt.CursorShape.PointingHandCursor)
+            button.setToolTip(f"{screen.title} ({screen.shortcut})")
+            button.clicked.connect(lambda _=False, key=screen.key: self.shell.show(key))
+            group.addButton(button)
+            column.addWidget(button)
+            self.buttons[screen.key] = button
+            shortcut = QShortcut(QKeySequence(screen.shortcut), self)
+            shortcut.activated.connect(lambda key=screen.key: self.shell.show(key))
+        column.addStretch(1)
+        who = QLabel(self.shell.user_label)
+        who.setObjectName("who")
+        who.setWordWrap(True)
+        column.addWidget(who)
+        return rail
+
+    def page(self, key: str) -> QWidget:
+        return self._pages[key]
+
+    def _show(self, key: str) -> None:
+        self.stack.setCurrentWidget(self._pages[key])
+        self.buttons[key].setChecked(True)
+        activate = getattr(self._pages[key], "activated", None)
+        if callable(activate):
+            activate()
+
+    def _notice(self, notice: Notice) -> None:
+        self.toasts.show(notice)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.toasts.place()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shell.save_geometry(bytes(self.saveGeometry().data()))
+        super().closeEvent(event)
