@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMessageBox, QPushButton, QWidget
 
@@ -18,13 +19,14 @@ class Toast(QFrame):
         layout.setContentsMargins(14, 10, 10, 10)
         self.label = QLabel(notice.text)
         self.label.setWordWrap(True)
+        self.label.setMinimumWidth(320)
         self.label.setMaximumWidth(520)
         layout.addWidget(self.label, 1)
         if notice.details:
             details = QPushButton("Details…")
             details.clicked.connect(self._show_details)
             layout.addWidget(details)
-        close = QPushButton("✕")
+        close = QPushButton("×")
         close.setFixedWidth(30)
         close.setToolTip("Dismiss")
         close.clicked.connect(self.deleteLater)
@@ -65,7 +67,8 @@ class ToastArea:
     def _forget(self, toast: Toast) -> None:
         if toast in self._toasts:
             self._toasts.remove(toast)
-        self.place()
+        if shiboken6.isValid(self._host):  # the window may be going away with its toasts
+            self.place()
 
     def place(self) -> None:
         bottom = self._host.height() - 36
