@@ -11,6 +11,7 @@ def register(app: typer.Typer) -> None:
         db_commands,
         invoice_commands,
         quote_commands,
+        slice_commands,
         user_commands,
     )
 
@@ -19,3 +20,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(client_commands.app, name="client")
     app.add_typer(quote_commands.app, name="quote")
     app.add_typer(invoice_commands.app, name="invoice")
+    app.command("slice")(slice_commands.slice_command)
