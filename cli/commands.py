@@ -9,7 +9,9 @@ def register(app: typer.Typer) -> None:
     from cli import (
         client_commands,
         db_commands,
+        document_commands,
         invoice_commands,
+        payments_commands,
         quote_commands,
         slice_commands,
         user_commands,
@@ -20,4 +22,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(client_commands.app, name="client")
     app.add_typer(quote_commands.app, name="quote")
     app.add_typer(invoice_commands.app, name="invoice")
+    app.add_typer(payments_commands.app, name="payments")
+    app.add_typer(document_commands.app)  # the `pdf …` and `email …` groups
     app.command("slice")(slice_commands.slice_command)
