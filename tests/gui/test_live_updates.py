@@ -36,11 +36,11 @@ def test_a_payment_elsewhere_arrives_as_a_signal(
     def is_payment(payload: dict[str, object]) -> bool:
         return payload.get("kind") == "payment"
 
-    with qtbot.waitSignal(live.changed, timeout=5_000, check_params_cb=is_payment) as blocker:
-        with database.session() as s:
-            payments.record_payment(
-                s, admin, inv.id, NewPayment(Decimal("110.00"), PaymentMethod.CASH)
-            )
+    with (
+        qtbot.waitSignal(live.changed, timeout=5_000, check_params_cb=is_payment) as blocker,
+        database.session() as s,
+    ):
+        payments.record_payment(s, admin, inv.id, NewPayment(Decimal("110.00"), PaymentMethod.CASH))
     payload = blocker.args[0]
     assert payload["id"] == inv.id and payload["number"] == "INV-0001"
     assert payload["status"] == "PAID" and payload["amount"] == "110.00"
