@@ -13,6 +13,7 @@ def register(app: typer.Typer) -> None:
         invoice_commands,
         payments_commands,
         quote_commands,
+        relay_commands,
         slice_commands,
         user_commands,
     )
@@ -23,5 +24,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(quote_commands.app, name="quote")
     app.add_typer(invoice_commands.app, name="invoice")
     app.add_typer(payments_commands.app, name="payments")
+    app.add_typer(relay_commands.app, name="relay")
     app.add_typer(document_commands.app)  # the `pdf …` and `email …` groups
     app.command("slice")(slice_commands.slice_command)

@@ -42,11 +42,17 @@ class NewRefund:
 
 def recompute_balance(session: Session, invoice: Invoice) -> None:
     """balance_due = total − payments + refunds, and the status that follows from it."""
+    # Only money in the invoice's currency counts: a processor payment in another currency is
+    # kept (the money was taken) and flagged for a person, never added to the balance as if equal.
     paid = session.scalar(
-        select(func.coalesce(func.sum(Payment.amount), 0)).where(Payment.invoice_id == invoice.id)
+        select(func.coalesce(func.sum(Payment.amount), 0)).where(
+            Payment.invoice_id == invoice.id, Payment.currency == invoice.currency
+        )
     )
     refunded = session.scalar(
-        select(func.coalesce(func.sum(Refund.amount), 0)).where(Refund.invoice_id == invoice.id)
+        select(func.coalesce(func.sum(Refund.amount), 0)).where(
+            Refund.invoice_id == invoice.id, Refund.currency == invoice.currency
+        )
     )
     invoice.amount_paid = Decimal(paid or 0) - Decimal(refunded or 0)
     invoice.balance_due = max(invoice.total - invoice.amount_paid, ZERO)
@@ -227,3 +233,146 @@ def record_refund(session: Session, actor: Actor, refund: NewRefund) -> InvoiceV
         invoice = apply_refund(session, actor, refund)
         session.refresh(invoice)
         return view_of(session, invoice)
+
+
+@dataclass(frozen=True)
+class ProcessorPayment:
+    """What ``apply_processor_payment`` did, inside the caller's transaction."""
+
+    invoice: Invoice
+    payment_id: int
+    already_recorded: bool
+    flagged_reason: str | None
+
+
+def _processor_mismatches(invoice: Invoice, amount: Decimal, currency: str) -> list[str]:
+    """Why money a processor took does not simply settle the invoice; empty when it does."""
+    if currency != invoice.currency:
+        return [f"paid in {currency}, but {invoice.number} is in {invoice.currency}"]
+    if invoice.status == InvoiceStatus.VOID:
+        return [f"{invoice.number} is void"]
+    if invoice.status == InvoiceStatus.WRITTEN_OFF:
+        return [f"{invoice.number} was written off"]
+    owed = invoice.balance_due
+    if invoice.status == InvoiceStatus.PAID or owed <= 0:
+        return [f"{invoice.number} was already paid in full"]
+    if amount > owed:
+        return [
+            f"{format_money(amount, currency)} is more than the "
+            f"{format_money(owed, currency)} owed on {invoice.number}"
+        ]
+    if amount < owed:
+        return [
+            f"{format_money(amount, currency)} is less than the "
+            f"{format_money(owed, currency)} owed on {invoice.number}"
+        ]
+    return []
+
+
+def apply_processor_payment(
+    session: Session,
+    actor: Actor,
+    invoice_id: int,
+    payment: NewPayment,
+    *,
+    flag_mismatch: bool = True,
+) -> ProcessorPayment:
+    """Record money a payment processor has already taken, inside the caller's transaction.
+
+    Unlike ``apply_payment`` nothing about the invoice refuses it, because the client has
+    paid: an amount above the balance is kept (the balance floors at zero and the invoice is
+    PAID), an amount in another currency is kept but left out of the balance, and a payment
+    on a void or written-off invoice is kept too. With ``flag_mismatch`` each of those is
+    written on the payment as ``flagged_reason`` and in the activity log, so a person settles
+    it (refund, convert) instead of the shop silently accepting it. The same processor id a
+    second time is no error: the payment already recorded comes back with ``already_recorded``.
+    """
+    try:
+        amount = parse_money(payment.amount, "payment amount", allow_zero=False)
+    except MoneyError as exc:
+        raise InvalidInput(str(exc)) from None
+    if not payment.processor or not payment.processor_id:
+        raise InvalidInput("A processor payment needs its processor and its payment id.")
+    invoice = get_invoice_row(session, invoice_id, lock=True)
+    existing = _already_recorded(session, payment.processor, payment.processor_id)
+    if existing is not None:
+        return ProcessorPayment(invoice, existing.id, True, existing.flagged_reason)
+    currency = (payment.currency or invoice.currency).upper()
+    if len(currency) != 3 or not currency.isalpha():
+        raise InvalidInput(f"{currency!r} is not a currency code.")
+    reasons = _processor_mismatches(invoice, amount, currency) if flag_mismatch else []
+    flagged = "; ".join(reasons) or None
+    row = Payment(
+        invoice_id=invoice.id,
+        method=payment.method.value,
+        amount=amount,
+        currency=currency,
+        processor=payment.processor,
+        processor_id=payment.processor_id,
+        reference=(payment.reference or "").strip()[:255] or None,
+        flagged_reason=flagged,
+        recorded_by=actor.user_id,
+    )
+    if payment.paid_at is not None:
+        row.paid_at = payment.paid_at
+    session.add(row)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        # Recorded meanwhile under another invoice's lock (a second event naming another
+        # invoice): the unique (processor, processor_id) kept it to one payment.
+        existing = _already_recorded(session, payment.processor, payment.processor_id)
+        if existing is None:
+            raise
+        return ProcessorPayment(invoice, existing.id, True, existing.flagged_reason)
+    was_void = invoice.status == InvoiceStatus.VOID
+    recompute_balance(session, invoice)
+    if was_void:
+        invoice.balance_due = ZERO  # a void invoice owes nothing, whatever arrives on it
+    if invoice.status == InvoiceStatus.PAID:
+        shop = shop_settings.load(session)
+        if shop.job_creation_policy is JobPolicy.ON_PAYMENT:
+            jobs.ensure_job_for_invoice(session, invoice)
+    label = payment.method.value.lower().replace("_", " ")
+    detail = {
+        "amount": str(amount),
+        "currency": currency,
+        "method": payment.method.value,
+        "payment_id": row.id,
+        "processor": payment.processor,
+        "processor_id": payment.processor_id,
+    }
+    activity.record(
+        session,
+        actor,
+        "payment.recorded",
+        "invoice",
+        invoice.id,
+        f"{format_money(amount, currency)} by {label} on {invoice.number}",
+        detail,
+    )
+    if flagged:
+        activity.record(
+            session,
+            actor,
+            "payment.flagged",
+            "invoice",
+            invoice.id,
+            f"{format_money(amount, currency)} by {label} on {invoice.number} needs review: "
+            f"{flagged}",
+            {**detail, "reason": flagged},
+        )
+    events.notify(
+        session,
+        "payment",
+        invoice.id,
+        number=invoice.number,
+        status=invoice.status,
+        amount=str(amount),
+        currency=currency,
+        method=payment.method.value,
+        flagged=flagged is not None,
+    )
+    session.flush()
+    return ProcessorPayment(invoice, row.id, False, flagged)

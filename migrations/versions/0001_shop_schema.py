@@ -1007,6 +1007,8 @@ RELAY_GRANTS = [
     "webhook_events, jobs, printers, tmp_files, storage_deletions, order_files, attachments, "
     "quotes, alembic_version TO {role}",
     "GRANT INSERT ON payments, refunds, webhook_events, activity_log, jobs TO {role}",
+    # INSERT … RETURNING reads back the new activity row's id and timestamp.
+    "GRANT SELECT (id, created_at) ON activity_log TO {role}",
     "GRANT UPDATE (status, amount_paid, balance_due, paid_at, stripe_session_id, "
     "stripe_checkout_url, stripe_session_expires_at, stripe_session_amount_cents, updated_at, "
     "version) ON invoices TO {role}",

@@ -1,0 +1,1 @@
+"""Stripe: Checkout sessions for invoices, webhook events applied to the books, reconciliation."""
