@@ -1,152 +1,146 @@
-"""The desktop application: builds the QApplication, opens the database, shows the main window.
-
-This module is the wiring: it makes the objects (configuration, database) and hands them down.
-The counter screens come with the desktop issue; for now the window is a placeholder.
-"""
+"""The desktop application: builds the QApplication, opens the database, signs in, shows the
+main window. This module is the wiring: it makes the objects and hands them down."""
 
 from __future__ import annotations
 
 import logging
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (
-    QApplication,
-    QFrame,
-    QGraphicsDropShadowEffect,
-    QHBoxLayout,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 from sqlalchemy.exc import OperationalError
 
+from core.actor import SYSTEM_ACTOR, Actor
 from core.config import APP_NAME, AppConfig
 from core.db.embedded import EmbeddedDatabaseError
 from core.db.engine import Database, open_database
 from core.db.migrate import is_current, upgrade
 from core.services.settings import get_settings
+from desktop.viewmodels.auth import AuthViewModel
+from desktop.viewmodels.context import AppContext
+from desktop.viewmodels.documents import DocumentKind, DocumentRouter
+from desktop.viewmodels.live import LiveRefresh
+from desktop.viewmodels.notifier import Notifier
+from desktop.viewmodels.shell import ShellViewModel
+from desktop.views.main_window import MainWindow
+from desktop.views.page import PlaceholderPage
+from desktop.views.sign_in import SetupDialog, SignInDialog
+from workers.live_updates import LiveUpdates
+from workers.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
-
-_STYLE = """
-QMainWindow { background: #eef1f5; }
-QFrame#card {
-    background: #ffffff;
-    border: 1px solid #d8dde5;
-    border-radius: 14px;
-}
-QLabel#productName { color: #2f6fb3; letter-spacing: 3px; }
-QLabel#shopName { color: #1d2733; }
-QFrame#rule { background: #e3e7ed; border: none; }
-QLabel#databaseLabel { color: #3d4a5a; }
-QLabel#comingSoon { color: #7a8696; }
-QStatusBar { background: #ffffff; color: #3d4a5a; border-top: 1px solid #d8dde5; }
-"""
 
 
 class DatabaseUnavailable(RuntimeError):
     """The database could not be opened or is not ready; the message is for a person."""
 
 
-@dataclass(frozen=True)
-class ShopOverview:
-    """What the placeholder window shows, read once at start."""
+def build_pages(ctx: AppContext, shell: ShellViewModel, live: LiveRefresh) -> dict[str, QWidget]:
+    """Every screen of the main window, each handed the context it needs, wired together."""
+    from desktop.views.clients import build_clients_page
+    from desktop.views.dashboard import build_dashboard_page
+    from desktop.views.documents import build_invoices_page, build_quotes_page
 
-    shop_name: str
-    database: str
+    dashboard = build_dashboard_page(ctx, shell)
+    clients = build_clients_page(ctx, shell)
+    quotes = build_quotes_page(ctx, shell)
+    invoices = build_invoices_page(ctx, shell)
+    jobs = _optional_page("desktop.views.jobs", "build_jobs_page", ctx, shell, "Jobs")
+    pages: dict[str, QWidget] = {
+        "dashboard": dashboard,
+        "quick-order": PlaceholderPage(
+            "Quick order",
+            "Drop model files here to see them in 3D, slice them and price them.\n"
+            "The quick order screen arrives with the slicing work.",
+        ),
+        "clients": clients,
+        "quotes": quotes,
+        "invoices": invoices,
+        "jobs": jobs,
+        "files": PlaceholderPage(
+            "Files",
+            "Order files with thumbnails, 3D view, download and delete arrive with the files work.",
+        ),
+        "settings": _optional_page(
+            "desktop.views.settings", "build_settings_page", ctx, shell, "Settings"
+        ),
+    }
 
+    lists = {"quotes": quotes, "invoices": invoices}
 
-def load_overview(db: Database) -> ShopOverview:
-    with db.session() as session:
-        shop, _version = get_settings(session)
-    return ShopOverview(shop_name=shop.business.name, database=db.describe())
+    def open_list(screen: str, status: str) -> None:
+        if screen in lists:
+            lists[screen].view_model.set_filter(status or None)
 
+    router = DocumentRouter.of(shell)
 
-class PlaceholderWindow(QMainWindow):
-    """Shows the shop's name and the database in use until the counter screens exist."""
+    def open_document(kind: str, document_id: int) -> None:
+        router.open(DocumentKind(kind), document_id)
 
-    def __init__(self, overview: ShopOverview) -> None:
-        super().__init__()
-        self.setWindowTitle(APP_NAME)
-        self.setObjectName("mainWindow")
-        self.setStyleSheet(_STYLE)
-        self.resize(960, 640)
+    dashboard.vm.open_list.connect(open_list)
+    dashboard.vm.open_document.connect(open_document)
+    clients.vm.open_document.connect(open_document)
 
-        card = _frame("card")
-        card.setFixedWidth(520)
-        shadow = QGraphicsDropShadowEffect(card)
-        shadow.setBlurRadius(28)
-        shadow.setOffset(0, 4)
-        shadow.setColor(Qt.GlobalColor.lightGray)
-        card.setGraphicsEffect(shadow)
-
-        product = _label(APP_NAME.upper(), "productName", 9, bold=True)
-        shop = _label(overview.shop_name, "shopName", 26, bold=True)
-        rule = _frame("rule")
-        rule.setFixedHeight(1)
-        database = _label(f"Database: {overview.database}", "databaseLabel", 11)
-        coming = _label(
-            "The counter screens are coming to this window soon.\n"
-            "Until then, the printdesk command line runs the shop.",
-            "comingSoon",
-            10,
-        )
-
-        inner = QVBoxLayout(card)
-        inner.setContentsMargins(40, 36, 40, 36)
-        inner.setSpacing(14)
-        inner.addWidget(product)
-        inner.addWidget(shop)
-        inner.addSpacing(4)
-        inner.addWidget(rule)
-        inner.addSpacing(4)
-        inner.addWidget(database)
-        inner.addWidget(coming)
-
-        # Stretches rather than an alignment flag: an aligned item gets its plain size hint,
-        # which ignores the height that wrapped labels need at the card's width.
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(card)
-        row.addStretch(1)
-        central = QWidget()
-        outer = QVBoxLayout(central)
-        outer.addStretch(1)
-        outer.addLayout(row)
-        outer.addStretch(1)
-        self.setCentralWidget(central)
-
-        self.statusBar().showMessage(f"Database: {overview.database}")
+    live.route(("invoice", "payment", "refund", "quote", "job"), dashboard.vm.refresh)
+    live.route(("client",), clients.vm.refresh)
+    live.route(("invoice", "payment", "refund"), clients.vm.refresh)
+    live.route(("quote",), quotes.refresh)
+    live.route(("invoice", "payment", "refund"), invoices.refresh)
+    refresh_jobs = getattr(getattr(jobs, "vm", None), "refresh", None)
+    if callable(refresh_jobs):
+        live.route(("job", "invoice", "payment"), refresh_jobs)
+    return pages
 
 
-def _frame(name: str) -> QFrame:
-    frame = QFrame()
-    frame.setObjectName(name)
-    return frame
+def _optional_page(
+    module: str, factory: str, ctx: AppContext, shell: ShellViewModel, title: str
+) -> QWidget:
+    import importlib
+
+    try:
+        build = getattr(importlib.import_module(module), factory)
+    except (ImportError, AttributeError):
+        return PlaceholderPage(title, f"The {title.lower()} screen is not built yet.")
+    page: QWidget = build(ctx, shell)
+    return page
 
 
-def _label(text: str, name: str, points: int, *, bold: bool = False) -> QLabel:
-    label = QLabel(text)
-    label.setObjectName(name)
-    font = QFont()
-    font.setPointSize(points)
-    font.setBold(bold)
-    label.setFont(font)
-    label.setWordWrap(True)
-    label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    return label
+def build_main_window(
+    db: Database, actor: Actor, *, settings: QSettings, notifier: Notifier | None = None
+) -> MainWindow:
+    """The main window for an open, up-to-date database and a signed-in person.
+
+    Notices from other counters and the relay reach the screens through ``window.live``;
+    the caller starts ``window.listener`` (the tests drive ``window.live`` directly)."""
+    notifier = notifier or Notifier()
+    ctx = AppContext(db=db, actor=actor, notifier=notifier, runner=TaskRunner())
+    role = "admin" if actor.is_admin else "staff"
+    shell = ShellViewModel(
+        user_label=f"{actor.label} ({role})", database_label=db.describe(), settings=settings
+    )
+    live = LiveRefresh(notifier)
+    window = MainWindow(shell, build_pages(ctx, shell, live), notifier)
+    listener = LiveUpdates(db.engine.url)
+    listener.changed.connect(live.on_notice)
+    window.live = live
+    window.listener = listener
+    window.destroyed.connect(lambda *_: listener.stop())
+    return window
 
 
-def build_main_window(db: Database) -> QMainWindow:
-    """The main window for an open, up-to-date database (a QApplication must exist)."""
-    return PlaceholderWindow(load_overview(db))
+def sign_in(db: Database) -> Actor | None:
+    """First start sets the shop up; after that, the sign-in dialog. None when cancelled."""
+    vm = AuthViewModel(db)
+    if vm.needs_setup():
+        dialog: QDialog = SetupDialog(vm)
+    else:
+        with db.session() as session:
+            shop, _ = get_settings(session)
+        dialog = SignInDialog(vm, shop.business.name)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    return vm.actor
 
 
 def open_shop_database(config: AppConfig) -> Database:
@@ -205,12 +199,22 @@ def run_desktop(argv: Sequence[str] | None = None, *, smoke_test: bool = False) 
         return 1
 
     try:
-        window = build_main_window(db)
+        if smoke_test:
+            actor: Actor | None = SYSTEM_ACTOR
+        else:
+            actor = sign_in(db)
+        if actor is None:
+            return 0
+        window = build_main_window(db, actor, settings=QSettings(APP_NAME, APP_NAME))
+        window.listener.start()
         window.show()
         log.info("desktop.started database=%s", db.describe())
         if smoke_test:
             app.processEvents()
             return 0 if window.isVisible() else 1
-        return app.exec()
+        try:
+            return app.exec()
+        finally:
+            window.listener.stop()
     finally:
         db.dispose()

@@ -18,13 +18,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.viewmodels.live import LiveRefresh
 from desktop.viewmodels.notifier import Notice, Notifier
 from desktop.viewmodels.shell import ShellViewModel
 from desktop.views.theme import STYLESHEET
 from desktop.views.toast import ToastArea
+from workers.live_updates import LiveUpdates
 
 
 class MainWindow(QMainWindow):
+    # Set by the app that builds the window: where notices from other counters go.
+    live: LiveRefresh
+    listener: LiveUpdates
+
     def __init__(
         self, shell: ShellViewModel, pages: Mapping[str, QWidget], notifier: Notifier
     ) -> None:

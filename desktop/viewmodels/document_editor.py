@@ -1,0 +1,1332 @@
+"""The quote and invoice editor: line items, terms and totals as typed, saving and state actions.
+
+Totals are computed with ``core.money`` exactly as the services compute them, so what the
+counter shows while typing is what will be saved. A save that the services refuse leaves every
+typed value in place; a save refused because another counter changed the document first shows
+"changed elsewhere" and offers a reload instead of overwriting.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from enum import IntEnum
+from typing import Any, TypeVar
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
+
+from core.enums import DiscountType, InvoiceStatus, QuoteStatus
+from core.errors import Conflict, NotFound, ServiceError
+from core.money import (
+    ZERO,
+    DocumentTotals,
+    MoneyError,
+    document_totals,
+    format_money,
+    line_total,
+    parse_money,
+    to_decimal,
+)
+from core.services import clients, invoices, quotes
+from core.services import settings as shop_settings
+from core.services.invoices import InvoiceView, PaymentView, RefundView
+from core.services.line_items import MAX_QUANTITY, DocumentTerms, ItemInput, ItemView
+from core.services.quotes import QuoteView
+from core.shop_settings import ShopSettings
+from desktop.viewmodels.context import AppContext
+from desktop.viewmodels.documents import DocumentKind, format_date, status_label
+from desktop.viewmodels.payment import PaymentViewModel
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Index = QModelIndex | QPersistentModelIndex
+DocumentView = QuoteView | InvoiceView
+MAX_DESCRIPTION = 2000
+
+
+def _first_lower(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def plain_number(value: Decimal) -> str:
+    """2.000 → "2", 12.50 → "12.50": quantities without trailing zeros, money as cents."""
+    text = format(value.normalize(), "f")
+    return text
+
+
+def money_text(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+# -- line items -------------------------------------------------------------------------------
+
+
+class LineColumn(IntEnum):
+    DESCRIPTION = 0
+    QUANTITY = 1
+    UNIT_PRICE = 2
+    DISCOUNT = 3
+    TOTAL = 4
+
+
+LINE_HEADERS = {
+    LineColumn.DESCRIPTION: "Description",
+    LineColumn.QUANTITY: "Qty",
+    LineColumn.UNIT_PRICE: "Unit price",
+    LineColumn.DISCOUNT: "Discount",
+    LineColumn.TOTAL: "Line total",
+}
+LINE_TIPS = {
+    LineColumn.DISCOUNT: "Type 10% for a percentage off the line, or 5.00 for an amount off it.",
+}
+
+
+@dataclass
+class Line:
+    """One line as typed: text, so a half-typed or wrong value is kept as it is."""
+
+    description: str = ""
+    quantity: str = "1"
+    unit_price: str = ""
+    discount: str = ""
+    breakdown: dict[str, Any] = field(default_factory=dict)
+    order_file_id: int | None = None
+    touched: bool = False
+
+    @classmethod
+    def of(cls, item: ItemView) -> Line:
+        if item.discount_type is DiscountType.PERCENT:
+            discount = f"{plain_number(item.discount_value)}%"
+        elif item.discount_type is DiscountType.FIXED:
+            discount = money_text(item.discount_value)
+        else:
+            discount = ""
+        return cls(
+            description=item.description,
+            quantity=plain_number(item.quantity),
+            unit_price=money_text(item.unit_price),
+            discount=discount,
+            breakdown=dict(item.breakdown),
+            order_file_id=item.order_file_id,
+        )
+
+
+@dataclass(frozen=True)
+class CheckedLine:
+    item: ItemInput | None
+    total: Decimal | None
+    problem: str | None
+    column: LineColumn | None  # where the problem is
+
+
+def parse_discount(text: str, what: str) -> tuple[DiscountType, Decimal]:
+    """ "" → none, "10%" → 10 percent, "5" or "$5.00" → 5.00 off."""
+    cleaned = text.strip()
+    if not cleaned:
+        return DiscountType.NONE, ZERO
+    if cleaned.endswith("%"):
+        value = to_decimal(cleaned[:-1].strip(), what)
+        if value < 0:
+            raise MoneyError(f"The {what} cannot be negative.")
+        if value > 100:
+            raise MoneyError(f"The {what} cannot be more than 100 %.")
+        if value != value.quantize(Decimal("0.01")):
+            raise MoneyError(f"The {what} {cleaned} has more than two decimals.")
+        return DiscountType.PERCENT, value.quantize(Decimal("0.01"))
+    amount = parse_money(re.sub(r"^[A-Z]{0,3}\$", "", cleaned), what)
+    return (DiscountType.FIXED, amount) if amount > 0 else (DiscountType.NONE, ZERO)
+
+
+def check_line(number: int, line: Line) -> CheckedLine:
+    """The line as the service will read it, or the first thing wrong with it (same words)."""
+    label = f"Line {number}"
+
+    def refused(problem: str, column: LineColumn) -> CheckedLine:
+        return CheckedLine(None, None, problem, column)
+
+    description = line.description.strip()
+    if not description:
+        return refused(f"{label} needs a description.", LineColumn.DESCRIPTION)
+    if len(line.description) > MAX_DESCRIPTION:
+        return refused(
+            f"{label}: the description is too long ({MAX_DESCRIPTION} characters at most).",
+            LineColumn.DESCRIPTION,
+        )
+    if not line.quantity.strip():
+        return refused(f"{label} needs a quantity.", LineColumn.QUANTITY)
+    try:
+        quantity = to_decimal(line.quantity, "quantity")
+    except MoneyError as exc:
+        return refused(f"{label}: {_first_lower(str(exc))}", LineColumn.QUANTITY)
+    if quantity <= 0:
+        return refused(f"{label}: the quantity must be more than zero.", LineColumn.QUANTITY)
+    if quantity > MAX_QUANTITY or quantity != quantity.quantize(Decimal("0.001")):
+        return refused(
+            f"{label}: the quantity {line.quantity.strip()} is not one we can record.",
+            LineColumn.QUANTITY,
+        )
+    if not line.unit_price.strip():
+        return refused(f"{label} needs a unit price.", LineColumn.UNIT_PRICE)
+    try:
+        unit_price = parse_money(line.unit_price, "unit price")
+    except MoneyError as exc:
+        return refused(f"{label}: {_first_lower(str(exc))}", LineColumn.UNIT_PRICE)
+    try:
+        kind, value = parse_discount(line.discount, "line discount")
+        total = line_total(quantity, unit_price, kind, value)
+    except MoneyError as exc:
+        return refused(f"{label}: {_first_lower(str(exc))}", LineColumn.DISCOUNT)
+    item = ItemInput(
+        description=description,
+        quantity=quantity,
+        unit_price=unit_price,
+        discount_type=kind,
+        discount_value=value,
+        breakdown=dict(line.breakdown),
+        order_file_id=line.order_file_id,
+    )
+    return CheckedLine(item, total, None, None)
+
+
+class LineItemsModel(QAbstractTableModel):
+    """The editor's lines; every edit is kept as typed and checked at once."""
+
+    lines_changed = Signal()
+
+    def __init__(self, currency: Callable[[], str], editable: Callable[[], bool]) -> None:
+        super().__init__()
+        self._lines: list[Line] = []
+        self._checked: list[CheckedLine] = []
+        self._currency = currency
+        self._editable = editable
+        self.show_all_problems = False
+
+    # -- reading
+    @property
+    def lines(self) -> list[Line]:
+        return [replace(line, breakdown=dict(line.breakdown)) for line in self._lines]
+
+    @property
+    def checked(self) -> list[CheckedLine]:
+        return list(self._checked)
+
+    def problems(self) -> list[str]:
+        return [
+            c.problem
+            for line, c in zip(self._lines, self._checked, strict=True)
+            if c.problem and (line.touched or self.show_all_problems)
+        ]
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._lines)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(LineColumn)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Vertical:
+            if role == Qt.ItemDataRole.DisplayRole:
+                return str(section + 1)
+            if role == Qt.ItemDataRole.TextAlignmentRole:
+                return int(Qt.AlignmentFlag.AlignCenter)
+            return None
+        column = LineColumn(section)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return LINE_HEADERS[column]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return LINE_TIPS.get(column)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(self._alignment(column))
+        return None
+
+    @staticmethod
+    def _alignment(column: LineColumn) -> Qt.AlignmentFlag:
+        if column is LineColumn.DESCRIPTION:
+            return Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+
+    def _raw(self, line: Line, column: LineColumn) -> str:
+        return {
+            LineColumn.DESCRIPTION: line.description,
+            LineColumn.QUANTITY: line.quantity,
+            LineColumn.UNIT_PRICE: line.unit_price,
+            LineColumn.DISCOUNT: line.discount,
+            LineColumn.TOTAL: "",
+        }[column]
+
+    def _shown(self, line: Line, checked: CheckedLine, column: LineColumn) -> str:
+        item = checked.item
+        if column is LineColumn.TOTAL:
+            return (
+                format_money(checked.total, self._currency()) if checked.total is not None else "—"
+            )
+        if item is None:
+            return self._raw(line, column)
+        if column is LineColumn.QUANTITY:
+            return plain_number(item.quantity)
+        if column is LineColumn.UNIT_PRICE:
+            return money_text(item.unit_price)
+        if column is LineColumn.DISCOUNT:
+            if item.discount_type is DiscountType.PERCENT:
+                return f"{plain_number(item.discount_value)} %"
+            if item.discount_type is DiscountType.FIXED:
+                return f"−{money_text(item.discount_value)}"
+            return ""
+        return line.description
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._lines):
+            return None
+        line, checked = self._lines[index.row()], self._checked[index.row()]
+        column = LineColumn(index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._shown(line, checked, column)
+        if role == Qt.ItemDataRole.EditRole:
+            return self._raw(line, column)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(self._alignment(column))
+        wrong = checked.column is column and (line.touched or self.show_all_problems)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if wrong:
+                return checked.problem
+            return line.description if column is LineColumn.DESCRIPTION else None
+        if role == Qt.ItemDataRole.UserRole:
+            # 1 when the view should paint the cell as wrong (an int: PySide6 6.12 miscounts
+            # references to a bool handed back through data()).
+            return 1 if wrong else None
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        if index.column() == LineColumn.TOTAL:
+            return Qt.ItemFlag.ItemIsSelectable  # not enabled: Tab moves past it
+        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if self._editable():
+            base |= Qt.ItemFlag.ItemIsEditable
+        return base
+
+    # -- editing
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if role != Qt.ItemDataRole.EditRole or not index.isValid() or not self._editable():
+            return False
+        column = LineColumn(index.column())
+        if column is LineColumn.TOTAL:
+            return False
+        line = self._lines[index.row()]
+        text = "" if value is None else str(value)
+        attribute = {
+            LineColumn.DESCRIPTION: "description",
+            LineColumn.QUANTITY: "quantity",
+            LineColumn.UNIT_PRICE: "unit_price",
+            LineColumn.DISCOUNT: "discount",
+        }[column]
+        if getattr(line, attribute) == text and line.touched:
+            return True
+        setattr(line, attribute, text)
+        line.touched = True
+        self._recheck()
+        self.dataChanged.emit(
+            self.index(index.row(), 0),
+            self.index(index.row(), len(LineColumn) - 1),
+        )
+        self.lines_changed.emit()
+        return True
+
+    def set_lines(self, lines: list[Line]) -> None:
+        self.beginResetModel()
+        self._lines = lines
+        self._recheck()
+        self.endResetModel()
+        self.lines_changed.emit()
+
+    def add_line(self) -> int:
+        row = len(self._lines)
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._lines.append(Line())
+        self._recheck()
+        self.endInsertRows()
+        self.lines_changed.emit()
+        return row
+
+    def remove_line(self, row: int) -> bool:
+        if not 0 <= row < len(self._lines):
+            return False
+        self.beginRemoveRows(QModelIndex(), row, row)
+        del self._lines[row]
+        self._recheck()
+        self.endRemoveRows()
+        self._renumbered()
+        self.lines_changed.emit()
+        return True
+
+    def move_line(self, row: int, delta: int) -> int:
+        """Move a line up (-1) or down (+1); returns where it went (or stayed)."""
+        target = row + delta
+        if not (0 <= row < len(self._lines) and 0 <= target < len(self._lines)) or delta == 0:
+            return row
+        destination = target + 1 if delta > 0 else target
+        self.beginMoveRows(QModelIndex(), row, row, QModelIndex(), destination)
+        self._lines.insert(target, self._lines.pop(row))
+        self._recheck()
+        self.endMoveRows()
+        self._renumbered()
+        self.lines_changed.emit()
+        return target
+
+    def _renumbered(self) -> None:
+        """Line numbers are in the problems' words; they change when lines move."""
+        if self._lines:
+            last = len(self._lines) - 1
+            self.headerDataChanged.emit(Qt.Orientation.Vertical, 0, last)
+            self.dataChanged.emit(self.index(0, 0), self.index(last, len(LineColumn) - 1))
+
+    def _recheck(self) -> None:
+        self._checked = [check_line(n, line) for n, line in enumerate(self._lines, start=1)]
+
+
+# -- clients ----------------------------------------------------------------------------------
+
+
+class ClientChoices(QAbstractListModel):
+    """Clients matching what is typed in the picker, as the services find them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._clients: list[clients.ClientView] = []
+
+    @staticmethod
+    def label(client: clients.ClientView) -> str:
+        extra = [part for part in (client.company, client.email) if part]
+        return f"{client.name} · {' · '.join(extra)}" if extra else client.name
+
+    def set_clients(self, found: list[clients.ClientView]) -> None:
+        self.beginResetModel()
+        self._clients = list(found)
+        self.endResetModel()
+
+    def client_at(self, row: int) -> clients.ClientView | None:
+        return self._clients[row] if 0 <= row < len(self._clients) else None
+
+    @property
+    def clients(self) -> list[clients.ClientView]:
+        return list(self._clients)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._clients)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        client = self.client_at(index.row()) if index.isValid() else None
+        if client is None:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.label(client)
+        if role == Qt.ItemDataRole.EditRole:  # what the picker shows once chosen
+            return client.name
+        if role == Qt.ItemDataRole.UserRole:
+            return client.id
+        return None
+
+
+# -- the editor -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShippingChoice:
+    label: str  # shown in the picker
+    shipping_label: str  # stored on the document
+    amount: Decimal | None  # None: the person types the amount
+
+
+@dataclass(frozen=True)
+class Action:
+    """A command the view shows as a button or menu entry."""
+
+    key: str
+    text: str
+    visible: bool
+    enabled: bool = True
+    tooltip: str = ""
+    danger: bool = False
+
+
+NO_SHIPPING = ShippingChoice("No shipping", "", ZERO)
+OTHER_SHIPPING = ShippingChoice("Other amount…", "Shipping", None)
+DISCOUNT_CHOICES: tuple[tuple[DiscountType, str], ...] = (
+    (DiscountType.NONE, "No discount"),
+    (DiscountType.PERCENT, "Percent off"),
+    (DiscountType.FIXED, "Amount off"),
+)
+
+
+class DocumentEditorViewModel(QObject):
+    """Edits one quote or invoice (or a new one). The view re-reads on ``changed``; while the
+    person types only ``totals_changed`` fires, so no field is rewritten under their cursor."""
+
+    changed = Signal()  # the document, its state or its actions changed
+    totals_changed = Signal()  # totals and problems after an edit
+    client_choices_changed = Signal()
+    stale_changed = Signal()  # "changed elsewhere" appeared or went
+    error_changed = Signal()  # the last refusal (shown inline) appeared or went
+    saved = Signal()
+    open_document = Signal(str, int)  # DocumentKind value, id: e.g. the invoice a quote became
+    closed = Signal()  # the document is gone (deleted); the view goes back to the list
+
+    def __init__(self, ctx: AppContext, kind: DocumentKind, *, search_delay_ms: int = 200) -> None:
+        super().__init__()
+        self._ctx = ctx
+        self.kind = kind
+        self._shop: ShopSettings | None = None
+        self._view: DocumentView | None = None
+        self.lines = LineItemsModel(lambda: self.currency, lambda: self.editable)
+        self.lines.lines_changed.connect(self._edited)
+        self.client_choices = ClientChoices()
+        self._client_id: int | None = None
+        self._client_name = ""
+        self._client_detail = ""
+        self._discount_type = DiscountType.NONE
+        self._discount_text = ""
+        self._shipping_choices: list[ShippingChoice] = [NO_SHIPPING, OTHER_SHIPPING]
+        self._shipping_index = 0
+        self._shipping_label = ""
+        self._shipping_text = "0.00"
+        self._tax_rate = ZERO
+        self._tax_inclusive = False
+        self._notes = ""
+        self._totals: DocumentTotals | None = None
+        self._document_problems: list[str] = []
+        self._dirty = False
+        self._stale = False
+        self._stale_message = ""
+        self._error = ""
+        self._tried_to_save = False
+        self._search_text = ""
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(search_delay_ms)
+        self._search_timer.timeout.connect(self.run_client_search)
+
+    # -- what is being edited
+    @property
+    def is_new(self) -> bool:
+        return self._view is None
+
+    @property
+    def document_id(self) -> int | None:
+        return self._view.id if self._view is not None else None
+
+    @property
+    def document(self) -> DocumentView | None:
+        return self._view
+
+    @property
+    def version(self) -> int | None:
+        return self._view.version if self._view is not None else None
+
+    @property
+    def number(self) -> str:
+        return self._view.number if self._view is not None else f"New {self.kind.value}"
+
+    @property
+    def status(self) -> str:
+        """DRAFT, PENDING, …, or OVERDUE for an overdue invoice; "" for a new document."""
+        if self._view is None:
+            return ""
+        if isinstance(self._view, InvoiceView):
+            return self._view.display_status
+        return self._view.status.value
+
+    @property
+    def base_status(self) -> str:
+        """The stored status (an overdue invoice is PENDING); "" for a new document."""
+        return self._view.status.value if self._view is not None else ""
+
+    @property
+    def overdue_text(self) -> str:
+        if isinstance(self._view, InvoiceView) and self._view.overdue:
+            return f"Overdue · was due {format_date(self._view.due_date)}"
+        return ""
+
+    @property
+    def status_text(self) -> str:
+        return status_label(self.status) if self.status else "Not saved"
+
+    @property
+    def overdue(self) -> bool:
+        return isinstance(self._view, InvoiceView) and self._view.overdue
+
+    @property
+    def currency(self) -> str:
+        if self._view is not None:
+            return self._view.currency
+        return self._shop.currency if self._shop is not None else "AUD"
+
+    @property
+    def editable(self) -> bool:
+        if self._view is None:
+            return True
+        if isinstance(self._view, InvoiceView):
+            return self._view.status is InvoiceStatus.PENDING
+        return self._view.status in quotes.EDITABLE
+
+    @property
+    def read_only_reason(self) -> str:
+        if self.editable or self._view is None:
+            return ""
+        return f"{self._view.number} is {self.status_text.lower()} and cannot be edited."
+
+    @property
+    def dirty(self) -> bool:
+        return self._dirty
+
+    @property
+    def subtitle(self) -> str:
+        if self._view is None:
+            return f"A new {self.kind.value}; it gets its number when you save it."
+        parts = [f"{self.kind.label} for {self._view.client_name}"]
+        parts.append(f"issued {format_date(self._view.issue_date)}")
+        if isinstance(self._view, InvoiceView):
+            parts.append(f"due {format_date(self._view.due_date)}")
+        else:
+            parts.append(f"expires {format_date(self._view.expiry_date)}")
+        return " · ".join(parts)
+
+    # -- client
+    @property
+    def client_id(self) -> int | None:
+        return self._client_id
+
+    @property
+    def client_name(self) -> str:
+        return self._client_name
+
+    @property
+    def client_detail(self) -> str:
+        return self._client_detail
+
+    @property
+    def client_fixed(self) -> bool:
+        """A saved document keeps its client (duplicate a quote to quote someone else)."""
+        return self._view is not None
+
+    # -- terms
+    @property
+    def discount_type(self) -> DiscountType:
+        return self._discount_type
+
+    @property
+    def discount_text(self) -> str:
+        return self._discount_text
+
+    @property
+    def shipping_choices(self) -> list[ShippingChoice]:
+        return list(self._shipping_choices)
+
+    @property
+    def shipping_index(self) -> int:
+        return self._shipping_index
+
+    @property
+    def shipping_text(self) -> str:
+        return self._shipping_text
+
+    @property
+    def shipping_label(self) -> str:
+        return self._shipping_label
+
+    @property
+    def tax_rate(self) -> Decimal:
+        return self._tax_rate
+
+    @property
+    def tax_inclusive(self) -> bool:
+        return self._tax_inclusive
+
+    @property
+    def tax_name(self) -> str:
+        return self._shop.tax.name if self._shop is not None else "Tax"
+
+    @property
+    def tax_text(self) -> str:
+        rate = plain_number((self._tax_rate * 100).quantize(Decimal("0.01")))
+        how = "included in the prices" if self._tax_inclusive else "added to the prices"
+        return f"{self.tax_name} {rate} %, {how}"
+
+    @property
+    def notes(self) -> str:
+        return self._notes
+
+    # -- totals and problems
+    @property
+    def totals(self) -> DocumentTotals | None:
+        return self._totals
+
+    @property
+    def totals_note(self) -> str:
+        """Which lines the totals leave out because they cannot be read yet."""
+        left_out = [n for n, c in enumerate(self.lines.checked, start=1) if c.total is None]
+        if not left_out:
+            return ""
+        if len(left_out) == 1:
+            return f"Line {left_out[0]} is left out until it is complete."
+        listed = ", ".join(str(n) for n in left_out[:-1]) + f" and {left_out[-1]}"
+        return f"Lines {listed} are left out until they are complete."
+
+    def money(self, amount: Decimal | None) -> str:
+        return format_money(amount, self.currency) if amount is not None else "—"
+
+    @property
+    def problems(self) -> list[str]:
+        found = self.lines.problems() + self._document_problems
+        if self._tried_to_save:
+            if self._client_id is None:
+                found.insert(0, f"Choose the client this {self.kind.value} is for.")
+            if self.lines.rowCount() == 0:
+                found.append("A document needs at least one line item.")
+        return found
+
+    # -- payments (invoices)
+    @property
+    def payments(self) -> list[PaymentView]:
+        return list(self._view.payments) if isinstance(self._view, InvoiceView) else []
+
+    @property
+    def refunds(self) -> list[RefundView]:
+        return list(self._view.refunds) if isinstance(self._view, InvoiceView) else []
+
+    @property
+    def amount_paid(self) -> Decimal:
+        return self._view.amount_paid if isinstance(self._view, InvoiceView) else ZERO
+
+    @property
+    def balance_due(self) -> Decimal | None:
+        """What is still owed as saved; with unsaved edits, what it will be once saved."""
+        if not isinstance(self._view, InvoiceView):
+            return None
+        if self._dirty and self._totals is not None:
+            return max(self._totals.total - self._view.amount_paid, ZERO)
+        return self._view.balance_due
+
+    # -- refusals and conflicts
+    @property
+    def stale(self) -> bool:
+        return self._stale
+
+    @property
+    def stale_message(self) -> str:
+        return self._stale_message
+
+    @property
+    def error(self) -> str:
+        return self._error
+
+    def dismiss_error(self) -> None:
+        self._set_error("")
+
+    # -- opening
+    def new_document(self, client_id: int | None = None) -> None:
+        self._load_shop()
+        self._view = None
+        shop = self._shop
+        self._tax_rate = shop.tax.rate if shop else ZERO
+        self._tax_inclusive = shop.tax.inclusive if shop else False
+        self._client_id, self._client_name, self._client_detail = None, "", ""
+        self._discount_type, self._discount_text = DiscountType.NONE, ""
+        self._shipping_index, self._shipping_label, self._shipping_text = 0, "", "0.00"
+        self._notes = ""
+        self._reset_flags()
+        self.lines.set_lines([Line()])
+        if client_id is not None:
+            found = self._attempt(lambda: self._with_session(clients.get_client, client_id))
+            if found is not None:
+                self._take_client(found)
+        self._dirty = False
+        self._recompute()
+        self.changed.emit()
+
+    def load(self, document_id: int) -> bool:
+        self._load_shop()
+        found = self._attempt(lambda: self._get(document_id))
+        if found is None:
+            return False
+        self._apply(found)
+        return True
+
+    def reload(self) -> None:
+        """Take the saved document as it is now, dropping unsaved edits (after a conflict)."""
+        if self._view is None:
+            return
+        try:
+            found = self._get(self._view.id)
+        except NotFound as exc:
+            self._ctx.notifier.warning(str(exc))
+            self.closed.emit()
+            return
+        except ServiceError as exc:
+            self._set_error(str(exc))
+            return
+        self._apply(found)
+
+    def refresh(self) -> None:
+        """Another counter changed something: follow it, or say so when edits would be lost."""
+        if self._view is None:
+            return
+        try:
+            found = self._get(self._view.id)
+        except NotFound:
+            self._set_stale(f"{self._view.number} was deleted at another counter.")
+            return
+        except ServiceError:
+            return
+        if found.version == self._view.version:
+            return
+        if self._dirty:
+            self._set_stale(
+                f"{self._view.number} was changed at another counter. Reload to see the changes;"
+                " your edits here are not saved."
+            )
+        else:
+            self._apply(found)
+
+    # -- editing commands
+    def search_clients(self, text: str) -> None:
+        """The picker's text changed: clear the choice and search once the typing pauses."""
+        self._search_text = text
+        if self._client_id is not None and text != self._client_name:
+            self._client_id, self._client_detail = None, ""
+            self._client_name = ""
+            self._edited()
+        self._search_timer.start()
+
+    def run_client_search(self) -> None:
+        self._search_timer.stop()
+        text = self._search_text
+        found = self._attempt(lambda: self._with_session(clients.search_clients, text, 20)) or []
+        self.client_choices.set_clients(found)
+        exact = [c for c in found if c.name.casefold() == text.strip().casefold()]
+        if len(exact) == 1 and self._client_id is None:
+            self._take_client(exact[0])
+            self._edited()
+        self.client_choices_changed.emit()
+
+    def choose_client_row(self, row: int) -> None:
+        client = self.client_choices.client_at(row)
+        if client is not None:
+            self.choose_client(client)
+
+    def choose_client(self, client: clients.ClientView) -> None:
+        if self.client_fixed:
+            return
+        self._take_client(client)
+        self._edited()
+        self.changed.emit()
+
+    def add_line(self) -> int:
+        return self.lines.add_line() if self.editable else -1
+
+    def remove_line(self, row: int) -> None:
+        if self.editable:
+            self.lines.remove_line(row)
+
+    def move_line(self, row: int, delta: int) -> int:
+        return self.lines.move_line(row, delta) if self.editable else row
+
+    def set_line_field(self, row: int, column: LineColumn, text: str) -> None:
+        self.lines.setData(self.lines.index(row, column), text)
+
+    def set_discount_type(self, kind: DiscountType) -> None:
+        if kind is self._discount_type or not self.editable:
+            return
+        self._discount_type = kind
+        if kind is DiscountType.NONE:
+            self._discount_text = ""
+        self._edited()
+        self.changed.emit()
+
+    def set_discount_text(self, text: str) -> None:
+        if text == self._discount_text or not self.editable:
+            return
+        self._discount_text = text
+        self._edited()
+
+    def choose_shipping(self, index: int) -> None:
+        if not 0 <= index < len(self._shipping_choices) or not self.editable:
+            return
+        if index == self._shipping_index:
+            return
+        choice = self._shipping_choices[index]
+        self._shipping_index = index
+        if choice.amount is not None:
+            self._shipping_label = choice.shipping_label
+            self._shipping_text = money_text(choice.amount)
+        elif not self._shipping_label:
+            self._shipping_label = OTHER_SHIPPING.shipping_label
+        self._edited()
+        self.changed.emit()
+
+    def set_shipping_text(self, text: str) -> None:
+        if text == self._shipping_text or not self.editable:
+            return
+        self._shipping_text = text
+        choice = self._shipping_choices[self._shipping_index]
+        if choice.amount is None:
+            pass
+        elif self._amount_or_none(text) != choice.amount:
+            # A typed amount that is not the chosen option's is an amount of its own.
+            self._shipping_index = len(self._shipping_choices) - 1
+            if choice is NO_SHIPPING or not self._shipping_label:
+                self._shipping_label = OTHER_SHIPPING.shipping_label
+            self.changed.emit()
+        self._edited()
+
+    def set_notes(self, text: str) -> None:
+        if text == self._notes or not self.editable:
+            return
+        self._notes = text
+        self._edited()
+
+    # -- saving
+    def save(self) -> bool:
+        """Create or update; False (with every typed value kept) when it cannot be saved."""
+        if not self.editable:
+            self._set_error(self.read_only_reason)
+            return False
+        self._set_error("")
+        self._tried_to_save = True
+        self.lines.show_all_problems = True
+        self._recompute()
+        problems = self.problems
+        if problems:
+            self._emit_line_marks()
+            self.totals_changed.emit()
+            return False
+        items = [c.item for c in self.lines.checked if c.item is not None]
+        terms = self._terms()
+        view = self._view
+        try:
+            if view is None:
+                client_id = self._client_id
+                assert client_id is not None
+                saved: DocumentView = self._with_session(self._create, client_id, items, terms)
+            else:
+                saved = self._with_session(self._update, view.id, items, terms, view.version)
+        except Conflict as exc:
+            self._conflict(exc)
+            return False
+        except (ServiceError, MoneyError) as exc:
+            self._set_error(str(exc))
+            return False
+        except Exception as exc:
+            self._unexpected(exc)
+            return False
+        self._apply(saved)
+        self._ctx.notifier.info(f"{saved.number} saved.")
+        self.saved.emit()
+        return True
+
+    # -- quote actions
+    def send(self) -> bool:
+        return self._transition("send", quotes.send_quote, "marked as sent")
+
+    def accept(self) -> bool:
+        return self._transition("accept", quotes.accept_quote, "accepted")
+
+    def decline(self) -> bool:
+        return self._transition("decline", quotes.decline_quote, "declined")
+
+    def convert(self) -> InvoiceView | None:
+        """Make the invoice from this quote (one transaction) and ask for it to be opened."""
+        quote_id = self._ready("convert")
+        if quote_id is None:
+            return None
+        invoice = self._attempt(
+            lambda: self._with_session(quotes.convert_to_invoice, self._ctx.actor, quote_id)
+        )
+        if invoice is None:
+            return None
+        self.reload()
+        self._ctx.notifier.info(f"{self.number} converted to {invoice.number}.")
+        self.open_document.emit(DocumentKind.INVOICE.value, invoice.id)
+        return invoice
+
+    def open_invoice(self) -> None:
+        if isinstance(self._view, QuoteView) and self._view.converted_invoice_id is not None:
+            self.open_document.emit(DocumentKind.INVOICE.value, self._view.converted_invoice_id)
+
+    def open_quote(self) -> None:
+        if isinstance(self._view, InvoiceView) and self._view.source_quote_id is not None:
+            self.open_document.emit(DocumentKind.QUOTE.value, self._view.source_quote_id)
+
+    def duplicate(self) -> bool:
+        quote_id = self._ready("duplicate")
+        if quote_id is None:
+            return False
+        source = self.number
+        copy = self._attempt(
+            lambda: self._with_session(quotes.duplicate_quote, self._ctx.actor, quote_id)
+        )
+        if copy is None:
+            return False
+        self._apply(copy)
+        self._ctx.notifier.info(f"{copy.number} made from {source}; you are editing the copy.")
+        return True
+
+    def delete(self) -> bool:
+        if self._view is None:
+            return False
+        doc_id = self._view.id
+        self._set_error("")
+        delete = quotes.delete_quote if self.kind is DocumentKind.QUOTE else invoices.delete_invoice
+        number = self._attempt(lambda: self._with_session(delete, self._ctx.actor, doc_id))
+        if number is None:
+            return False
+        self._ctx.notifier.info(f"{number} deleted.")
+        self._view = None
+        self._dirty = False
+        self.closed.emit()
+        return True
+
+    # -- invoice actions
+    def void(self, reason: str = "") -> bool:
+        return self._invoice_action("void", invoices.void_invoice, reason, "voided")
+
+    def write_off(self, reason: str = "") -> bool:
+        return self._invoice_action("write_off", invoices.write_off_invoice, reason, "written off")
+
+    def payment_form(self) -> PaymentViewModel | None:
+        """The form for recording a payment (saving pending edits first); None if not now."""
+        if self._ready("record_payment") is None:
+            return None
+        view = self._view
+        if not isinstance(view, InvoiceView):
+            return None
+        form = PaymentViewModel(self._ctx, view)
+        form.recorded.connect(self._payment_recorded)
+        return form
+
+    # -- which actions apply
+    def actions(self) -> list[Action]:
+        view = self._view
+        admin = self._ctx.actor.is_admin
+        saved = view is not None
+        result = [Action("save", "Save", self.editable, tooltip="Save (Ctrl+S)")]
+
+        def admin_only(key: str, text: str, visible: bool, what: str) -> Action:
+            tip = "" if admin else f"Only an admin may {what}."
+            return Action(key, text, visible, enabled=admin, tooltip=tip, danger=True)
+
+        if isinstance(view, QuoteView) or (view is None and self.kind is DocumentKind.QUOTE):
+            status = view.status if view is not None else None
+            editable = status in quotes.EDITABLE
+            result += [
+                Action("send", "Mark as sent", saved and status is QuoteStatus.DRAFT),
+                Action("accept", "Accept", saved and editable),
+                Action(
+                    "convert",
+                    "Convert to invoice",
+                    saved and status in (*quotes.EDITABLE, QuoteStatus.ACCEPTED),
+                    tooltip="Make an invoice from this quote and open it.",
+                ),
+                Action("open_invoice", "Open invoice", saved and status is QuoteStatus.CONVERTED),
+                Action(
+                    "decline",
+                    "Decline",
+                    saved and status in (*quotes.EDITABLE, QuoteStatus.ACCEPTED),
+                    danger=True,
+                ),
+                Action("duplicate", "Duplicate", saved, tooltip="Make a new draft from this one."),
+                admin_only("delete", "Delete quote", saved, "delete quotes"),
+            ]
+        else:
+            inv = view if isinstance(view, InvoiceView) else None
+            pending = inv is not None and inv.status is InvoiceStatus.PENDING
+            result += [
+                Action(
+                    "record_payment",
+                    "Record payment",
+                    pending and inv is not None and inv.balance_due > 0,
+                    tooltip="Record a cash, bank transfer or other payment (Ctrl+P).",
+                ),
+                Action("open_quote", "Open quote", inv is not None and bool(inv.source_quote_id)),
+                admin_only(
+                    "void",
+                    "Void invoice",
+                    inv is not None and inv.status is not InvoiceStatus.VOID,
+                    "void invoices",
+                ),
+                admin_only("write_off", "Write off", pending, "write off invoices"),
+                admin_only("delete", "Delete invoice", saved, "delete invoices"),
+            ]
+        return result
+
+    def action(self, key: str) -> Action | None:
+        return next((a for a in self.actions() if a.key == key), None)
+
+    # -- internals
+    def _terms(self) -> DocumentTerms:
+        discount = ZERO
+        if self._discount_type is not DiscountType.NONE:
+            discount = self._amount_or_zero(self._discount_text.strip().rstrip("%"))
+        return DocumentTerms(
+            discount_type=self._discount_type,
+            discount_value=discount,
+            shipping_label=self._shipping_label,
+            shipping_amount=self._shipping_amount(),
+            tax_rate=self._tax_rate,
+            tax_inclusive=self._tax_inclusive,
+            notes=self._notes.strip() or None,
+        )
+
+    def _shipping_amount(self) -> Decimal:
+        return self._amount_or_zero(self._shipping_text)
+
+    @staticmethod
+    def _amount_or_none(text: str) -> Decimal | None:
+        try:
+            return parse_money(text.strip() or "0")
+        except MoneyError:
+            return None
+
+    def _amount_or_zero(self, text: str) -> Decimal:
+        return self._amount_or_none(text) or ZERO
+
+    def _recompute(self) -> None:
+        problems: list[str] = []
+        discount = shipping = ZERO
+        try:
+            shipping = parse_money(self._shipping_text.strip() or "0", "shipping")
+        except MoneyError as exc:
+            problems.append(str(exc))
+        if self._discount_type is not DiscountType.NONE:
+            try:
+                discount = parse_money(self._discount_text.strip().rstrip("%") or "0", "discount")
+            except MoneyError as exc:
+                problems.append(str(exc))
+        line_totals = [c.total for c in self.lines.checked if c.total is not None]
+        totals: DocumentTotals | None = None
+        if not problems:
+            try:
+                totals = document_totals(
+                    line_totals,
+                    discount_type=self._discount_type,
+                    discount_value=discount,
+                    shipping=shipping,
+                    tax_rate=self._tax_rate,
+                    tax_inclusive=self._tax_inclusive,
+                )
+            except MoneyError as exc:
+                problems.append(str(exc))
+        self._totals = totals
+        self._document_problems = problems
+
+    def _edited(self) -> None:
+        self._dirty = True
+        self._recompute()
+        self.totals_changed.emit()
+
+    def _emit_line_marks(self) -> None:
+        rows = self.lines.rowCount()
+        if rows:
+            self.lines.dataChanged.emit(
+                self.lines.index(0, 0),
+                self.lines.index(rows - 1, len(LineColumn) - 1),
+            )
+
+    def _reset_flags(self) -> None:
+        self._tried_to_save = False
+        self.lines.show_all_problems = False
+        self._stale, self._stale_message = False, ""
+        self._error = ""
+        self.stale_changed.emit()
+        self.error_changed.emit()
+
+    def _take_client(self, client: clients.ClientView) -> None:
+        self._client_id = client.id
+        self._client_name = client.name
+        self._client_detail = " · ".join(
+            part for part in (client.company, client.email, client.phone) if part
+        )
+
+    def _apply(self, view: DocumentView) -> None:
+        self._view = view
+        self._client_id = view.client_id
+        self._client_name = view.client_name
+        self._client_detail = view.client_email or ""
+        self._discount_type = view.discount_type
+        if view.discount_type is DiscountType.NONE:
+            self._discount_text = ""
+        elif view.discount_type is DiscountType.PERCENT:
+            self._discount_text = plain_number(view.discount_value)
+        else:
+            self._discount_text = money_text(view.discount_value)
+        self._shipping_label = view.shipping_label
+        self._shipping_text = money_text(view.shipping_amount)
+        self._shipping_index = self._shipping_index_for(view.shipping_label, view.shipping_amount)
+        self._tax_rate = view.tax_rate
+        self._tax_inclusive = view.tax_inclusive
+        self._notes = view.notes or ""
+        self._reset_flags()
+        self.lines.set_lines([Line.of(item) for item in view.items])
+        self._dirty = False
+        self._recompute()
+        self.changed.emit()
+        self.totals_changed.emit()
+
+    def _shipping_index_for(self, label: str, amount: Decimal) -> int:
+        for index, choice in enumerate(self._shipping_choices):
+            if choice.amount is None:
+                continue
+            if choice is NO_SHIPPING:
+                if amount == 0 and not label:
+                    return index
+            elif choice.shipping_label == label and choice.amount == amount:
+                return index
+        return len(self._shipping_choices) - 1
+
+    def _load_shop(self) -> None:
+        def load() -> ShopSettings:
+            with self._ctx.db.session() as s:
+                return shop_settings.get_settings(s)[0]
+
+        shop = self._attempt(load)
+        if shop is None:
+            return
+        self._shop = shop
+        # The amount shows in the field beside the picker, so the picker names the option only.
+        options = [ShippingChoice(o.label, o.label, o.amount) for o in shop.shipping_options]
+        self._shipping_choices = [NO_SHIPPING, *options, OTHER_SHIPPING]
+
+    def _get(self, document_id: int) -> DocumentView:
+        if self.kind is DocumentKind.QUOTE:
+            return self._with_session(quotes.get_quote, document_id)
+        return self._with_session(invoices.get_invoice, document_id)
+
+    def _create(
+        self, session: Any, client_id: int, items: list[ItemInput], terms: DocumentTerms
+    ) -> DocumentView:
+        actor = self._ctx.actor
+        if self.kind is DocumentKind.QUOTE:
+            return quotes.create_quote(session, actor, client_id, items, terms)
+        return invoices.create_invoice(session, actor, client_id, items, terms)
+
+    def _update(
+        self,
+        session: Any,
+        document_id: int,
+        items: list[ItemInput],
+        terms: DocumentTerms,
+        version: int,
+    ) -> DocumentView:
+        actor = self._ctx.actor
+        if self.kind is DocumentKind.QUOTE:
+            return quotes.update_quote(
+                session, actor, document_id, items, terms, expected_version=version
+            )
+        return invoices.update_invoice(
+            session, actor, document_id, items, terms, expected_version=version
+        )
+
+    def _with_session(self, call: Callable[..., T], *args: Any) -> T:
+        with self._ctx.db.session() as session:
+            return call(session, *args)
+
+    def _conflict(self, exc: Conflict) -> None:
+        """A refusal on save: "changed elsewhere" if the saved version moved on, else a rule."""
+        view = self._view
+        if view is not None:
+            try:
+                current = self._get(view.id)
+            except NotFound:
+                self._set_stale(f"{view.number} was deleted at another counter.")
+                return
+            except ServiceError:
+                current = None
+            if current is not None and current.version != view.version:
+                self._set_stale(
+                    f"{view.number} was changed at another counter, so your edits were not saved."
+                    " Reload to see the changes."
+                )
+                return
+        self._set_error(str(exc))
+
+    def _set_stale(self, message: str) -> None:
+        self._stale, self._stale_message = True, message
+        self.stale_changed.emit()
+
+    def _set_error(self, message: str) -> None:
+        if message != self._error:
+            self._error = message
+            self.error_changed.emit()
+
+    def _unexpected(self, exc: Exception) -> None:
+        log.exception("editor.action_failed")
+        self._ctx.notifier.error(f"Something went wrong: {exc}", traceback.format_exc())
+
+    def _attempt(self, action: Callable[[], T]) -> T | None:
+        """Run a service call; a refusal is shown inline, anything else as an error."""
+        try:
+            result = action()
+        except (ServiceError, MoneyError) as exc:
+            self._set_error(str(exc))
+            return None
+        except Exception as exc:
+            self._unexpected(exc)
+            return None
+        return result
+
+    def _ready(self, key: str) -> int | None:
+        """The saved document's id for an action, saving pending edits first."""
+        action = self.action(key)
+        if self._view is None or action is None or not action.visible:
+            return None
+        self._set_error("")
+        if self._stale:
+            self._set_error(f"{self._view.number} changed elsewhere; reload it first.")
+            return None
+        if self._dirty and self.editable and not self.save():
+            return None
+        return self._view.id if self._view is not None else None
+
+    def _transition(self, key: str, call: Callable[[Any, Any, int], QuoteView], verb: str) -> bool:
+        quote_id = self._ready(key)
+        if quote_id is None:
+            return False
+        done = self._attempt(lambda: self._with_session(call, self._ctx.actor, quote_id))
+        if done is None:
+            return False
+        self._apply(done)
+        self._ctx.notifier.info(f"{done.number} {verb}.")
+        return True
+
+    def _invoice_action(
+        self, key: str, call: Callable[[Any, Any, int, str], InvoiceView], reason: str, verb: str
+    ) -> bool:
+        invoice_id = self._ready(key)
+        if invoice_id is None:
+            return False
+        done = self._attempt(
+            lambda: self._with_session(call, self._ctx.actor, invoice_id, reason.strip())
+        )
+        if done is None:
+            return False
+        self._apply(done)
+        self._ctx.notifier.info(f"{done.number} {verb}.")
+        return True
+
+    def _payment_recorded(self, view: InvoiceView) -> None:
+        self._apply(view)
