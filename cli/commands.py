@@ -14,6 +14,7 @@ def register(app: typer.Typer) -> None:
         payments_commands,
         quote_commands,
         relay_commands,
+        screenshot_commands,
         slice_commands,
         user_commands,
     )
@@ -27,3 +28,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(relay_commands.app, name="relay")
     app.add_typer(document_commands.app)  # the `pdf …` and `email …` groups
     app.command("slice")(slice_commands.slice_command)
+    app.command("screenshot")(screenshot_commands.screenshot_command)
