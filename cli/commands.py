@@ -9,6 +9,7 @@ def register(app: typer.Typer) -> None:
     from cli import (
         client_commands,
         db_commands,
+        demo_commands,
         document_commands,
         invoice_commands,
         payments_commands,
@@ -22,6 +23,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(db_commands.app, name="db")
     app.add_typer(user_commands.app, name="user")
     app.add_typer(client_commands.app, name="client")
+    app.add_typer(demo_commands.app, name="demo")
     app.add_typer(quote_commands.app, name="quote")
     app.add_typer(invoice_commands.app, name="invoice")
     app.add_typer(payments_commands.app, name="payments")

@@ -462,8 +462,12 @@ def _filtered(query: Select[Invoice, str], flt: InvoiceFilter) -> Select[Invoice
         query = query.where(Invoice.client_id == flt.client_id)
     if flt.text.strip():
         like = f"%{flt.text.strip()}%"
+        # Matching clients first keeps the planner from probing a client per invoice row.
+        matching_clients = select(Client.id).where(
+            or_(Client.name.ilike(like), Client.email.ilike(like))
+        )
         query = query.where(
-            or_(Invoice.number.ilike(like), Client.name.ilike(like), Client.email.ilike(like))
+            or_(Invoice.number.ilike(like), Invoice.client_id.in_(matching_clients))
         )
     return query
 
