@@ -200,7 +200,9 @@ def seed_shop(database: Database, actor: Actor, per_status: int = 5) -> Shop:
     return Shop(clients, showcase, quote.id)
 
 
-def count(database: Database, model: type[Quote] | type[Invoice] | type[Payment], **where: str) -> int:
+def count(
+    database: Database, model: type[Quote] | type[Invoice] | type[Payment], **where: str
+) -> int:
     query = select(func.count()).select_from(model)
     for column, value in where.items():
         query = query.where(getattr(model, column) == value)
