@@ -7,6 +7,7 @@ import typer
 
 def register(app: typer.Typer) -> None:
     from cli import (
+        analyze_commands,
         client_commands,
         db_commands,
         demo_commands,
@@ -30,4 +31,5 @@ def register(app: typer.Typer) -> None:
     app.add_typer(relay_commands.app, name="relay")
     app.add_typer(document_commands.app)  # the `pdf …` and `email …` groups
     app.command("slice")(slice_commands.slice_command)
+    app.command("analyze")(analyze_commands.analyze_command)
     app.command("screenshot")(screenshot_commands.screenshot_command)

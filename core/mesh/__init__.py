@@ -1,0 +1,1 @@
+"""Client model files: intake checks, loading, measuring, unit guessing and simple repair."""
