@@ -12,12 +12,15 @@ def register(app: typer.Typer) -> None:
         db_commands,
         demo_commands,
         document_commands,
+        file_commands,
         invoice_commands,
+        maintenance_commands,
         payments_commands,
         quote_commands,
         relay_commands,
         screenshot_commands,
         slice_commands,
+        storage_commands,
         user_commands,
     )
 
@@ -27,6 +30,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(demo_commands.app, name="demo")
     app.add_typer(quote_commands.app, name="quote")
     app.add_typer(invoice_commands.app, name="invoice")
+    app.add_typer(file_commands.app, name="file")
+    app.add_typer(storage_commands.app, name="storage")
+    app.add_typer(maintenance_commands.app, name="maintenance")
     app.add_typer(payments_commands.app, name="payments")
     app.add_typer(relay_commands.app, name="relay")
     app.add_typer(document_commands.app)  # the `pdf …` and `email …` groups

@@ -7,6 +7,8 @@ from typing import Annotated
 import typer
 
 from cli.documents import invoice_json, items_from, terms_from
+from cli.file_commands import drain_after_delete
+from cli.storage_commands import shop_storage
 from cli.support import ACTOR, database, emit, fail, run
 from core.enums import PaymentMethod
 from core.errors import InvalidInput
@@ -195,8 +197,12 @@ def write_off(
 @app.command("delete")
 def delete(invoice_id: int, as_json: JsonOpt = False) -> None:
     """Delete an invoice with no payments; its files are removed from storage too."""
-    with database() as db, db.session() as s:
-        number = run(lambda: invoices.delete_invoice(s, ACTOR, invoice_id))
+    with database() as db:
+        with db.session() as s:
+            number = run(lambda: invoices.delete_invoice(s, ACTOR, invoice_id))
+        # Committed: the objects of its files go now, not at the next maintenance run.
+        with shop_storage() as storage:
+            drain_after_delete(db, storage)
     emit(
         {"id": invoice_id, "number": number, "deleted": True},
         as_json=as_json,

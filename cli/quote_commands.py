@@ -7,6 +7,8 @@ from typing import Annotated
 import typer
 
 from cli.documents import invoice_json, items_from, quote_json, terms_from
+from cli.file_commands import drain_after_delete
+from cli.storage_commands import shop_storage
 from cli.support import ACTOR, database, emit, fail, run
 from core.money import format_money
 from core.services import quotes
@@ -130,8 +132,12 @@ def convert(quote_id: int, as_json: JsonOpt = False) -> None:
 @app.command("delete")
 def delete(quote_id: int, as_json: JsonOpt = False) -> None:
     """Delete a quote; files that belong to it alone are removed from storage too."""
-    with database() as db, db.session() as s:
-        number = run(lambda: quotes.delete_quote(s, ACTOR, quote_id))
+    with database() as db:
+        with db.session() as s:
+            number = run(lambda: quotes.delete_quote(s, ACTOR, quote_id))
+        # Committed: the objects of its files go now, not at the next maintenance run.
+        with shop_storage() as storage:
+            drain_after_delete(db, storage)
     emit(
         {"id": quote_id, "number": number, "deleted": True},
         as_json=as_json,
