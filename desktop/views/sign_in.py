@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -30,6 +31,12 @@ def _heading(text: str, sub: str) -> QWidget:
     note.setWordWrap(True)
     layout.addWidget(note)
     return box
+
+
+def _plain_buttons(box: QDialogButtonBox) -> None:
+    """No platform icons on the buttons: the stylesheet's look is the same everywhere."""
+    for button in box.buttons():
+        button.setIcon(QIcon())
 
 
 def _error_label() -> QLabel:
@@ -66,6 +73,7 @@ class SignInDialog(QDialog):
         self.ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok.setText("Sign in")
         self.ok.setObjectName("primary")
+        _plain_buttons(buttons)
         buttons.accepted.connect(self._submit)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
@@ -145,6 +153,7 @@ class SetupDialog(QDialog):
         self.ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok.setText("Set up the shop")
         self.ok.setObjectName("primary")
+        _plain_buttons(buttons)
         buttons.accepted.connect(self._submit)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
