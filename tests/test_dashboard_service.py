@@ -16,7 +16,11 @@ def test_dashboard_figures(database: Database, admin: Actor) -> None:
     past = dt.date.today() - dt.timedelta(days=60)
     with database.session() as s:
         late = invoices.create_invoice(
-            s, admin, client, [item(price="200.00")], issue_date=past,
+            s,
+            admin,
+            client,
+            [item(price="200.00")],
+            issue_date=past,
             due_date=past + dt.timedelta(days=7),
         )
         current = invoices.create_invoice(s, admin, client, [item()])
