@@ -41,12 +41,15 @@ def build_pages(ctx: AppContext, shell: ShellViewModel, live: LiveRefresh) -> di
     from desktop.views.clients import build_clients_page
     from desktop.views.dashboard import build_dashboard_page
     from desktop.views.documents import build_invoices_page, build_quotes_page
+    from desktop.views.jobs import build_jobs_page
+    from desktop.views.settings import build_settings_page
 
     dashboard = build_dashboard_page(ctx, shell)
     clients = build_clients_page(ctx, shell)
     quotes = build_quotes_page(ctx, shell)
     invoices = build_invoices_page(ctx, shell)
-    jobs = _optional_page("desktop.views.jobs", "build_jobs_page", ctx, shell, "Jobs")
+    jobs = build_jobs_page(ctx, shell)
+    settings_page = build_settings_page(ctx, shell)
     pages: dict[str, QWidget] = {
         "dashboard": dashboard,
         "quick-order": PlaceholderPage(
@@ -62,9 +65,7 @@ def build_pages(ctx: AppContext, shell: ShellViewModel, live: LiveRefresh) -> di
             "Files",
             "Order files with thumbnails, 3D view, download and delete arrive with the files work.",
         ),
-        "settings": _optional_page(
-            "desktop.views.settings", "build_settings_page", ctx, shell, "Settings"
-        ),
+        "settings": settings_page,
     }
 
     lists = {"quotes": quotes, "invoices": invoices}
@@ -81,29 +82,16 @@ def build_pages(ctx: AppContext, shell: ShellViewModel, live: LiveRefresh) -> di
     dashboard.vm.open_list.connect(open_list)
     dashboard.vm.open_document.connect(open_document)
     clients.vm.open_document.connect(open_document)
+    jobs.vm.open_document.connect(open_document)
 
     live.route(("invoice", "payment", "refund", "quote", "job"), dashboard.vm.refresh)
     live.route(("client",), clients.vm.refresh)
     live.route(("invoice", "payment", "refund"), clients.vm.refresh)
     live.route(("quote",), quotes.refresh)
     live.route(("invoice", "payment", "refund"), invoices.refresh)
-    refresh_jobs = getattr(getattr(jobs, "vm", None), "refresh", None)
-    if callable(refresh_jobs):
-        live.route(("job", "invoice", "payment"), refresh_jobs)
+    live.route(("job", "invoice", "payment", "printer"), jobs.vm.refresh)
+    live.route(("printer", "material"), settings_page.vm.refresh)
     return pages
-
-
-def _optional_page(
-    module: str, factory: str, ctx: AppContext, shell: ShellViewModel, title: str
-) -> QWidget:
-    import importlib
-
-    try:
-        build = getattr(importlib.import_module(module), factory)
-    except (ImportError, AttributeError):
-        return PlaceholderPage(title, f"The {title.lower()} screen is not built yet.")
-    page: QWidget = build(ctx, shell)
-    return page
 
 
 def build_main_window(

@@ -22,7 +22,7 @@ def _jobs(database: Database, admin: Actor, n: int) -> list[jobs.JobView]:
 
 def _printer_id(database: Database) -> int:
     with database.session() as s:
-        return s.query(Printer.id).filter(Printer.name == "Ender 3").scalar()  # type: ignore[no-any-return]
+        return s.query(Printer.id).filter(Printer.name == "Ender 3").scalar()
 
 
 def test_printing_needs_a_printer_that_is_active_and_free(database: Database, admin: Actor) -> None:

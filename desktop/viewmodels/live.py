@@ -37,9 +37,9 @@ class LiveRefresh(QObject):
     def __init__(self, notifier: Notifier) -> None:
         super().__init__()
         self._notifier = notifier
-        self._routes: dict[str, list[Callable[[], None]]] = {}
+        self._routes: dict[str, list[Callable[[], object]]] = {}
 
-    def route(self, kinds: tuple[str, ...], refresh: Callable[[], None]) -> None:
+    def route(self, kinds: tuple[str, ...], refresh: Callable[[], object]) -> None:
         for kind in kinds:
             self._routes.setdefault(kind, []).append(refresh)
 

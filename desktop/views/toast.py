@@ -26,7 +26,7 @@ class Toast(QFrame):
             details = QPushButton("Details…")
             details.clicked.connect(self._show_details)
             layout.addWidget(details)
-        close = QPushButton("×")
+        close = QPushButton("x")
         close.setFixedWidth(30)
         close.setToolTip("Dismiss")
         close.clicked.connect(self.deleteLater)

@@ -193,7 +193,7 @@ def main() -> None:
         "--serve", nargs=3, metavar=("DB_URL", "SECRET", "LOG"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
-    # This file is bench/relay.py: put the repository first so `relay` is the package.
+    # This file is bench/relay_deliveries.py: put the repository first so `relay` is the package.
     sys.path.insert(0, str(ROOT))
     if args.serve:
         serve(args.serve[0], args.serve[1], Path(args.serve[2]))
