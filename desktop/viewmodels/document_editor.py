@@ -48,6 +48,7 @@ from core.services.quotes import QuoteView
 from core.shop_settings import ShopSettings
 from desktop.viewmodels.context import AppContext
 from desktop.viewmodels.documents import DocumentKind, format_date, status_label
+from desktop.viewmodels.invoice_delivery import DeliveryServices, InvoiceDeliveryViewModel
 from desktop.viewmodels.payment import PaymentViewModel
 
 log = logging.getLogger(__name__)
@@ -487,7 +488,14 @@ class DocumentEditorViewModel(QObject):
     open_document = Signal(str, int)  # DocumentKind value, id: e.g. the invoice a quote became
     closed = Signal()  # the document is gone (deleted); the view goes back to the list
 
-    def __init__(self, ctx: AppContext, kind: DocumentKind, *, search_delay_ms: int = 200) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        kind: DocumentKind,
+        *,
+        search_delay_ms: int = 200,
+        delivery: DeliveryServices | None = None,
+    ) -> None:
         super().__init__()
         self._ctx = ctx
         self.kind = kind
@@ -520,6 +528,11 @@ class DocumentEditorViewModel(QObject):
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(search_delay_ms)
         self._search_timer.timeout.connect(self.run_client_search)
+        # An invoice's payment link, PDF and email (hidden for quotes and new invoices).
+        self.delivery = InvoiceDeliveryViewModel(
+            ctx, services=delivery, blocked=self._delivery_blocked
+        )
+        self.delivery.invoice_updated.connect(lambda _view: self.refresh())
 
     # -- what is being edited
     @property
@@ -742,6 +755,7 @@ class DocumentEditorViewModel(QObject):
     def new_document(self, client_id: int | None = None) -> None:
         self._load_shop()
         self._view = None
+        self.delivery.set_invoice(None)
         shop = self._shop
         self._tax_rate = shop.tax.rate if shop else ZERO
         self._tax_inclusive = shop.tax.inclusive if shop else False
@@ -1162,8 +1176,12 @@ class DocumentEditorViewModel(QObject):
             part for part in (client.company, client.email, client.phone) if part
         )
 
+    def _delivery_blocked(self) -> str:
+        return "Save your changes first." if self._dirty else ""
+
     def _apply(self, view: DocumentView) -> None:
         self._view = view
+        self.delivery.set_invoice(view if isinstance(view, InvoiceView) else None)
         self._client_id = view.client_id
         self._client_name = view.client_name
         self._client_detail = view.client_email or ""

@@ -48,6 +48,7 @@ from desktop.viewmodels.document_editor import (
     LineColumn,
 )
 from desktop.viewmodels.documents import DocumentKind, format_date, status_label
+from desktop.views.invoice_delivery import InvoiceDeliveryView
 from desktop.views.page import card
 from desktop.views.payment_dialog import ChevronCombo, PaymentDialog
 from desktop.views.theme import ACCENT, BAD, LINE, MUTED, STATUS_COLOURS, WARN
@@ -486,6 +487,8 @@ class DocumentEditorView(QWidget):
         column.addWidget(self._terms_card())
         column.addWidget(self._totals_card())
         column.addWidget(self._payments_card())
+        self.delivery = InvoiceDeliveryView(self.vm.delivery)
+        column.addWidget(self.delivery)
         column.addStretch(1)
         scroll = QScrollArea()
         scroll.setObjectName("side")
@@ -694,6 +697,7 @@ class DocumentEditorView(QWidget):
 
     def _sync_totals(self) -> None:
         vm = self.vm
+        self.delivery.sync()  # unsaved edits hold back the link and the email
         totals = vm.totals
         self.client_detail.setText(vm.client_detail)
         self.figures["subtotal"].setText(vm.money(totals.subtotal if totals else None))

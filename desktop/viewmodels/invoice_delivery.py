@@ -1,0 +1,359 @@
+"""Getting an invoice to the client: its Stripe payment link, its PDF and the email.
+
+The view model holds no widgets: the view copies ``payment_url`` to the clipboard and opens
+``pdf_url`` with the desktop. Every service call goes through the notifier, so a refusal
+(no Stripe key, no SMTP server, a server that said no) becomes a toast and changes nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TypeVar
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+from PySide6.QtCore import QObject, Signal
+
+from core.config import AppConfig
+from core.enums import InvoiceStatus
+from core.mail import MailSettings, SentEmail, current_payment_url, send_invoice
+from core.money import format_money
+from core.payments.checkout import PaymentLink, create_payment_link
+from core.payments.stripe_client import StripeGateway
+from core.services import invoices
+from core.services.invoice_pdfs import StoredPdf, store_invoice_pdf
+from core.services.invoices import InvoiceView
+from core.storage import Storage, open_storage
+from desktop.viewmodels.context import AppContext
+from desktop.viewmodels.documents import format_date
+
+T = TypeVar("T")
+
+
+class LinkState(StrEnum):
+    NONE = "none"
+    OPEN = "open"
+    EXPIRED = "expired"
+
+
+class DeliveryServices:
+    """Stripe, storage and mail, made on first use (so an editor that never delivers reads no
+    configuration). Tests hand in their own."""
+
+    def __init__(
+        self,
+        stripe: Callable[[], StripeGateway],
+        storage: Callable[[], Storage],
+        mail: Callable[[], MailSettings],
+    ) -> None:
+        self._make_stripe = stripe
+        self._make_storage = storage
+        self._make_mail = mail
+        self._stripe: StripeGateway | None = None
+        self._storage: Storage | None = None
+
+    @classmethod
+    def from_config(cls, config: Callable[[], AppConfig] = AppConfig) -> DeliveryServices:
+        def storage() -> Storage:
+            opened = open_storage(config())
+            opened.ensure_buckets()
+            return opened
+
+        return cls(
+            stripe=lambda: StripeGateway.from_config(config()),
+            storage=storage,
+            mail=lambda: MailSettings.from_config(config()),
+        )
+
+    def stripe(self) -> StripeGateway:
+        if self._stripe is None:
+            self._stripe = self._make_stripe()
+        return self._stripe
+
+    def storage(self) -> Storage:
+        if self._storage is None:
+            self._storage = self._make_storage()
+        return self._storage
+
+    def mail(self) -> MailSettings:
+        """Read each time: the settings may have been filled in since the last try."""
+        return self._make_mail()
+
+
+@dataclass(frozen=True)
+class _Mailed:
+    sent: SentEmail
+    pdf: StoredPdf
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+def when_text(moment: dt.datetime) -> str:
+    """``27 Nov 2026, 15:45`` in the counter's own time zone."""
+    local = _utc(moment).astimezone()
+    return f"{format_date(local.date())}, {local:%H:%M}"
+
+
+class InvoiceDeliveryViewModel(QObject):
+    changed = Signal()
+    invoice_updated = Signal(object)  # InvoiceView, after a link or a stored PDF changed it
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        *,
+        services: DeliveryServices | None = None,
+        blocked: Callable[[], str] = lambda: "",
+        now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        super().__init__()
+        self._ctx = ctx
+        self._services = services or DeliveryServices.from_config()
+        self._blocked = blocked
+        self._now = now
+        self._invoice: InvoiceView | None = None
+        self._busy = ""
+        self._pdf: StoredPdf | None = None
+        self.last_link: PaymentLink | None = None
+
+    # -- state
+    @property
+    def invoice(self) -> InvoiceView | None:
+        return self._invoice
+
+    @property
+    def visible(self) -> bool:
+        return self._invoice is not None
+
+    @property
+    def owed(self) -> bool:
+        inv = self._invoice
+        return inv is not None and inv.status is InvoiceStatus.PENDING and inv.balance_due > 0
+
+    @property
+    def link_state(self) -> LinkState:
+        inv = self._invoice
+        if inv is None or not inv.stripe_checkout_url or not self.owed:
+            return LinkState.NONE
+        if current_payment_url(inv, now=self._now()) is not None:
+            return LinkState.OPEN
+        return LinkState.EXPIRED
+
+    @property
+    def payment_url(self) -> str:
+        """The open link to copy or send; "" when there is none."""
+        inv = self._invoice
+        if inv is None or self.link_state is not LinkState.OPEN:
+            return ""
+        return inv.stripe_checkout_url or ""
+
+    @property
+    def state_text(self) -> str:
+        inv = self._invoice
+        if inv is None:
+            return ""
+        state = self.link_state
+        expires = inv.stripe_session_expires_at
+        if state is LinkState.OPEN:
+            return f"Open until {when_text(expires)}" if expires else "Open"
+        if state is LinkState.EXPIRED:
+            return f"Expired {when_text(expires)}" if expires else "Expired"
+        if inv.status is InvoiceStatus.PAID or (
+            inv.status is InvoiceStatus.PENDING and inv.balance_due <= 0
+        ):
+            return "Paid: no link needed"
+        if inv.status is not InvoiceStatus.PENDING:
+            return f"No link: the invoice is {inv.status.value.lower().replace('_', ' ')}"
+        return "No payment link yet"
+
+    @property
+    def detail_text(self) -> str:
+        inv = self._invoice
+        if inv is None or not self.owed:
+            return ""
+        owed = format_money(inv.balance_due, inv.currency)
+        if self.link_state is LinkState.OPEN:
+            return f"The client can pay {owed} by card."
+        return f"Make a Stripe link for the {owed} owed."
+
+    @property
+    def blocked_reason(self) -> str:
+        if self._busy:
+            return self._busy
+        return self._blocked()
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._busy)
+
+    @property
+    def can_create_link(self) -> bool:
+        return self.owed and not self.blocked_reason
+
+    @property
+    def create_link_text(self) -> str:
+        return "New payment link" if self.link_state is LinkState.EXPIRED else "Create payment link"
+
+    @property
+    def can_copy_link(self) -> bool:
+        return bool(self.payment_url)
+
+    @property
+    def can_email(self) -> bool:
+        return self._invoice is not None and not self.blocked_reason
+
+    @property
+    def can_open_pdf(self) -> bool:
+        return self._invoice is not None and not self.blocked_reason
+
+    @property
+    def stored_pdf(self) -> StoredPdf | None:
+        return self._pdf
+
+    @property
+    def pdf_url(self) -> str:
+        """The last stored PDF's link (``file://…`` for local storage, without the signature)."""
+        if self._pdf is None:
+            return ""
+        parts = urlsplit(self._pdf.url_or_path)
+        if parts.scheme == "file":
+            return parts._replace(query="", fragment="").geturl()
+        return self._pdf.url_or_path
+
+    @property
+    def pdf_path(self) -> str:
+        """The last stored PDF as a local file path; "" when storage is not local."""
+        if self._pdf is None:
+            return ""
+        parts = urlsplit(self._pdf.url_or_path)
+        return url2pathname(parts.path) if parts.scheme == "file" else ""
+
+    # -- commands
+    def set_invoice(self, invoice: InvoiceView | None) -> None:
+        if invoice is None or self._invoice is None or invoice.id != self._invoice.id:
+            self._pdf = None
+            self.last_link = None
+        self._invoice = invoice
+        self.changed.emit()
+
+    def refresh_state(self) -> None:
+        """The editor's own state (unsaved edits) changed: re-read what is allowed."""
+        self.changed.emit()
+
+    def create_link(self) -> PaymentLink | None:
+        inv = self._invoice
+        if inv is None or not self._ready():
+            return None
+        link = self._run(
+            "Making the payment link…",
+            lambda: self._with_session(
+                lambda s: create_payment_link(
+                    s, self._ctx.actor, inv.id, stripe=self._services.stripe()
+                )
+            ),
+        )
+        if link is None:
+            return None
+        self.last_link = link
+        self._reload()
+        amount = format_money(link.amount, link.currency)
+        until = when_text(link.expires_at)
+        self._ctx.notifier.info(
+            f"The open payment link for {link.invoice_number} ({amount}) lasts until {until}."
+            if link.reused
+            else f"Payment link for {link.invoice_number} ({amount}) ready, open until {until}."
+        )
+        return link
+
+    def link_copied(self) -> None:
+        self._ctx.notifier.info("Payment link copied: paste it into a message to the client.")
+
+    def store_pdf(self) -> StoredPdf | None:
+        inv = self._invoice
+        if inv is None or not self._ready():
+            return None
+        stored = self._run("Making the PDF…", lambda: self._store(inv.id))
+        if stored is not None:
+            self._reload()
+        return stored
+
+    def open_pdf(self) -> str:
+        """Store the PDF afresh and return the link for the desktop to open ("" if it failed)."""
+        return self.pdf_url if self.store_pdf() is not None else ""
+
+    def email_invoice(self) -> SentEmail | None:
+        inv = self._invoice
+        if inv is None or not self._ready():
+            return None
+
+        def deliver() -> _Mailed:
+            settings = self._services.mail()  # before any work: says where to set it up
+            stored = self._store(inv.id)
+            pdf = stored.pdf
+            sent = self._with_session(
+                lambda s: send_invoice(
+                    s,
+                    self._ctx.actor,
+                    inv.id,
+                    mail=settings,
+                    payment_url=self.payment_url or None,
+                    pdf_renderer=lambda *_a, **_k: pdf,
+                )
+            )
+            return _Mailed(sent, stored)
+
+        done = self._run(f"Emailing {inv.number}…", deliver)
+        if done is None:
+            return None
+        self._reload()
+        self._ctx.notifier.info(f"{inv.number} emailed to {done.sent.to} with its PDF.")
+        return done.sent
+
+    # -- internals
+    def _ready(self) -> bool:
+        reason = self.blocked_reason
+        if reason:
+            self._ctx.notifier.warning(reason)
+            return False
+        return True
+
+    def _store(self, invoice_id: int) -> StoredPdf:
+        stored = store_invoice_pdf(
+            self._ctx.db,
+            self._services.storage(),
+            self._ctx.actor,
+            invoice_id,
+            payment_url=self.payment_url or None,
+        )
+        self._pdf = stored
+        return stored
+
+    def _with_session(self, call: Callable[..., T]) -> T:
+        with self._ctx.db.session() as session:
+            return call(session)
+
+    def _run(self, doing: str, action: Callable[[], T]) -> T | None:
+        self._busy = doing
+        self.changed.emit()
+        try:
+            return self._ctx.notifier.attempt(action)
+        finally:
+            self._busy = ""
+            self.changed.emit()
+
+    def _reload(self) -> None:
+        inv = self._invoice
+        if inv is None:
+            return
+        found = self._ctx.notifier.attempt(
+            lambda: self._with_session(lambda s: invoices.get_invoice(s, inv.id))
+        )
+        if found is not None:
+            self._invoice = found
+            self.changed.emit()
+            self.invoice_updated.emit(found)
