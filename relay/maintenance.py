@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 from core.config import AppConfig
 from core.db.engine import Database
+from core.payments.reconcile import reconcile
+from core.payments.stripe_client import StripeGateway
 from core.services import maintenance
 from core.storage import open_storage
 from relay.logs import LOGGER_NAME, log_event
@@ -19,6 +21,29 @@ log = logging.getLogger(LOGGER_NAME)
 
 
 def run_maintenance(config: AppConfig, database: Database) -> None:
+    """Storage upkeep, then (with a Stripe key) reconciliation of open payment links."""
+    run_storage_upkeep(config, database)
+    if config.stripe_secret_key:
+        run_reconcile(config, database)
+
+
+def run_reconcile(config: AppConfig, database: Database) -> None:
+    """Ask Stripe about every open payment link, so a missed webhook costs nothing."""
+    gateway = StripeGateway.from_config(config)
+    try:
+        report = reconcile(database, gateway)
+    finally:
+        gateway.close()
+    summary = report.summary()
+    log_event(
+        log,
+        logging.WARNING if summary.get("errors") else logging.INFO,
+        "maintenance.reconcile",
+        **summary,
+    )
+
+
+def run_storage_upkeep(config: AppConfig, database: Database) -> None:
     """Storage upkeep: expired tmp uploads, then the deletion outbox's retries.
 
     The order-file retention is left to the desktop and ``printdesk maintenance run``: the
