@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.actor import Actor
 from core.db.models import Material
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, NotFound
 from core.services import activity, events
+from core.services import catalog_fields as fields
 
 CHANGE = "change materials"
 # The diameters filament is sold in; others are allowed for odd printers.
@@ -61,40 +61,19 @@ def _view(material: Material) -> MaterialView:
     )
 
 
-def _text(value: str, noun: str, limit: int, *, required: bool) -> str:
-    cleaned = value.strip()
-    if required and not cleaned:
-        raise InvalidInput(f"A material needs a {noun}.")
-    if len(cleaned) > limit:
-        raise InvalidInput(f"The {noun} may be at most {limit} characters.")
-    return cleaned
-
-
-def _amount(value: Decimal, label: str, *, places: int, below: int, zero_ok: bool) -> Decimal:
-    """``value`` rounded to the column's places, refused outside [0 or above 0, ``below``)."""
-    floor = "0 or more" if zero_ok else "more than 0"
-    refusal = InvalidInput(f"{label} must be {floor} and less than {below}.")
-    if not value.is_finite() or value < 0 or value >= below:
-        raise refusal
-    rounded = value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
-    if (rounded == 0 and not zero_ok) or rounded >= below:
-        raise refusal
-    return rounded
-
-
 def _cleaned(data: MaterialInput) -> dict[str, object]:
     # Bounds and places follow the NUMERIC columns of ``materials``.
     return {
-        "name": _text(data.name, "name", 100, required=True),
-        "type": _text(data.type, "type", 32, required=True),
-        "colour": _text(data.colour, "colour", 64, required=False),
-        "density_g_cm3": _amount(
+        "name": fields.text(data.name, "name", 100, owner="material", required=True),
+        "type": fields.text(data.type, "type", 32, owner="material", required=True),
+        "colour": fields.text(data.colour, "colour", 64, owner="material", required=False),
+        "density_g_cm3": fields.amount(
             data.density_g_cm3, "Density (g/cm³)", places=3, below=1000, zero_ok=False
         ),
-        "cost_per_kg": _amount(
+        "cost_per_kg": fields.amount(
             data.cost_per_kg, "Cost per kg", places=2, below=10**6, zero_ok=True
         ),
-        "diameter_mm": _amount(
+        "diameter_mm": fields.amount(
             data.diameter_mm, "Diameter (mm)", places=2, below=100, zero_ok=False
         ),
     }
@@ -107,23 +86,6 @@ def _material(session: Session, material_id: int, *, lock: bool = False) -> Mate
     if material is None:
         raise NotFound(f"No material with id {material_id}.")
     return material
-
-
-def _refuse_taken_name(session: Session, name: str, *, other_than: int | None = None) -> None:
-    # Case-insensitive, so "pla" cannot sit next to "PLA" in the counter's list.
-    query = select(Material.name).where(func.lower(Material.name) == name.lower())
-    if other_than is not None:
-        query = query.where(Material.id != other_than)
-    taken = session.scalar(query)
-    if taken is not None:
-        raise Conflict(f'A material named "{taken}" already exists.')
-
-
-def _flush_unique(session: Session, name: str) -> None:
-    try:
-        session.flush()
-    except IntegrityError:
-        raise Conflict(f'A material named "{name}" already exists.') from None
 
 
 def list_materials(session: Session, *, include_inactive: bool = False) -> list[MaterialView]:
@@ -145,10 +107,10 @@ def create_material(session: Session, actor: Actor, data: MaterialInput) -> Mate
     values = _cleaned(data)
     name = str(values["name"])
     with session.begin():
-        _refuse_taken_name(session, name)
+        fields.refuse_taken_name(session, Material, name, noun="material")
         material = Material(**values)
         session.add(material)
-        _flush_unique(session, name)
+        fields.flush_unique(session, name, noun="material")
         activity.record(
             session, actor, "material.created", "material", material.id, f"Material {name} added"
         )
@@ -166,7 +128,7 @@ def update_material(
         material = _material(session, material_id, lock=True)
         if material.version != expected_version:
             raise Conflict(f"{material.name} was changed elsewhere — reload it and try again.")
-        _refuse_taken_name(session, name, other_than=material.id)
+        fields.refuse_taken_name(session, Material, name, noun="material", other_than=material.id)
         changed = sorted(f for f, v in values.items() if getattr(material, f) != v)
         if changed:
             for field in changed:
@@ -181,7 +143,7 @@ def update_material(
                 {"fields": changed},
             )
             events.notify(session, "material", material.id, action="updated")
-            _flush_unique(session, name)
+            fields.flush_unique(session, name, noun="material")
         return _view(material)
 
 

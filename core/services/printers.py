@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.actor import Actor
 from core.db.models import Printer
 from core.enums import PrinterStatus
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, NotFound
 from core.services import activity, events
+from core.services import catalog_fields as fields
 
 CHANGE = "change printers"
 
@@ -63,44 +63,27 @@ def _view(printer: Printer) -> PrinterView:
     )
 
 
-def _text(value: str, noun: str, limit: int) -> str:
-    cleaned = value.strip()
-    if not cleaned:
-        raise InvalidInput(f"A printer needs a {noun}.")
-    if len(cleaned) > limit:
-        raise InvalidInput(f"The {noun} may be at most {limit} characters.")
-    return cleaned
-
-
-def _amount(value: Decimal, label: str, *, places: int, below: int, zero_ok: bool) -> Decimal:
-    """``value`` rounded to the column's places, refused outside [0 or above 0, ``below``)."""
-    floor = "0 or more" if zero_ok else "more than 0"
-    refusal = InvalidInput(f"{label} must be {floor} and less than {below}.")
-    if not value.is_finite() or value < 0 or value >= below:
-        raise refusal
-    rounded = value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
-    if (rounded == 0 and not zero_ok) or rounded >= below:
-        raise refusal
-    return rounded
-
-
 def _cleaned(data: PrinterInput) -> dict[str, object]:
     # Bounds and places follow the NUMERIC columns of ``printers``.
     build = {
-        f"build_{axis}_mm": _amount(
+        f"build_{axis}_mm": fields.amount(
             value, f"Build volume {axis.upper()} (mm)", places=1, below=10**6, zero_ok=False
         )
         for axis, value in (("x", data.build_x_mm), ("y", data.build_y_mm), ("z", data.build_z_mm))
     }
     rate = data.hourly_rate
     return {
-        "name": _text(data.name, "name", 100),
-        "cura_definition_id": _text(data.cura_definition_id, "Cura definition id", 100),
+        "name": fields.text(data.name, "name", 100, owner="printer"),
+        "cura_definition_id": fields.text(
+            data.cura_definition_id, "Cura definition id", 100, owner="printer"
+        ),
         **build,
-        "nozzle_mm": _amount(data.nozzle_mm, "Nozzle (mm)", places=2, below=100, zero_ok=False),
+        "nozzle_mm": fields.amount(
+            data.nozzle_mm, "Nozzle (mm)", places=2, below=100, zero_ok=False
+        ),
         "hourly_rate": None
         if rate is None
-        else _amount(rate, "Hourly rate", places=2, below=10**6, zero_ok=True),
+        else fields.amount(rate, "Hourly rate", places=2, below=10**6, zero_ok=True),
     }
 
 
@@ -109,23 +92,6 @@ def _printer(session: Session, printer_id: int, *, lock: bool = False) -> Printe
     if printer is None:
         raise NotFound(f"No printer with id {printer_id}.")
     return printer
-
-
-def _refuse_taken_name(session: Session, name: str, *, other_than: int | None = None) -> None:
-    # Case-insensitive, so "ender 3" cannot sit next to "Ender 3" on the jobs board.
-    query = select(Printer.name).where(func.lower(Printer.name) == name.lower())
-    if other_than is not None:
-        query = query.where(Printer.id != other_than)
-    taken = session.scalar(query)
-    if taken is not None:
-        raise Conflict(f'A printer named "{taken}" already exists.')
-
-
-def _flush_unique(session: Session, name: str) -> None:
-    try:
-        session.flush()
-    except IntegrityError:
-        raise Conflict(f'A printer named "{name}" already exists.') from None
 
 
 def list_printers(session: Session, *, include_inactive: bool = False) -> list[PrinterView]:
@@ -148,10 +114,10 @@ def create_printer(session: Session, actor: Actor, data: PrinterInput) -> Printe
     values = _cleaned(data)
     name = str(values["name"])
     with session.begin():
-        _refuse_taken_name(session, name)
+        fields.refuse_taken_name(session, Printer, name, noun="printer")
         printer = Printer(**values, status=PrinterStatus.ACTIVE.value)
         session.add(printer)
-        _flush_unique(session, name)
+        fields.flush_unique(session, name, noun="printer")
         activity.record(
             session, actor, "printer.created", "printer", printer.id, f"Printer {name} added"
         )
@@ -169,7 +135,7 @@ def update_printer(
         printer = _printer(session, printer_id, lock=True)
         if printer.version != expected_version:
             raise Conflict(f"{printer.name} was changed elsewhere — reload it and try again.")
-        _refuse_taken_name(session, name, other_than=printer.id)
+        fields.refuse_taken_name(session, Printer, name, noun="printer", other_than=printer.id)
         changed = sorted(f for f, v in values.items() if getattr(printer, f) != v)
         if changed:
             for field in changed:
@@ -184,7 +150,7 @@ def update_printer(
                 {"fields": changed},
             )
             events.notify(session, "printer", printer.id, action="updated")
-            _flush_unique(session, name)
+            fields.flush_unique(session, name, noun="printer")
         return _view(printer)
 
 
