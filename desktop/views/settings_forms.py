@@ -195,7 +195,7 @@ class SectionForm(QScrollArea):
         if spec.kind is Kind.LONG_TEXT:
             text = QPlainTextEdit()
             text.setTabChangesFocus(True)
-            text.setFixedHeight(66)
+            text.setFixedHeight(84)  # four lines: an address or bank details fit without scrolling
             text.setReadOnly(not editable)
             text.textChanged.connect(lambda key=spec.key, t=text: self._typed(key, t.toPlainText()))
             widget = text
