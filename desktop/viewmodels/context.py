@@ -1,13 +1,34 @@
-"""What every view model is handed: the database, who is signed in, the notifier, the workers."""
+"""What every view model is handed: the database, who is signed in, the notifier, the workers,
+and the configuration and file storage (made on first use, so a screen that never touches a
+file opens no storage)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from core.actor import Actor
+from core.config import AppConfig
 from core.db.engine import Database
+from core.storage import Storage, open_storage
 from desktop.viewmodels.notifier import Notifier
 from workers.tasks import TaskRunner
+
+T = TypeVar("T")
+
+
+class Lazy(Generic[T]):
+    """A value made by ``make`` the first time it is asked for, then kept."""
+
+    def __init__(self, make: Callable[[], T]) -> None:
+        self._make = make
+        self._value: T | None = None
+
+    def __call__(self) -> T:
+        if self._value is None:
+            self._value = self._make()
+        return self._value
 
 
 @dataclass
@@ -16,3 +37,14 @@ class AppContext:
     actor: Actor
     notifier: Notifier
     runner: TaskRunner
+    config: Callable[[], AppConfig] = field(default_factory=lambda: Lazy(AppConfig))
+    open_storage: Callable[[], Storage] | None = None
+    _storage: Lazy[Storage] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        config = self.config
+        self._storage = Lazy(self.open_storage or (lambda: open_storage(config())))
+
+    def storage(self) -> Storage:
+        """The shop's file storage (local folders or Supabase, as configured)."""
+        return self._storage()
