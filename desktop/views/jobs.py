@@ -65,8 +65,8 @@ from desktop.viewmodels.shell import ShellViewModel
 from desktop.views.page import Page, card
 from desktop.views.theme import ACCENT, BAD, LINE, MUTED, OK, WARN
 
-COLUMN_WIDTH = 256
-PANEL_WIDTH = 300
+COLUMN_WIDTH = 212
+PANEL_WIDTH = 272
 
 JOB_STATUS_COLOURS = {
     JobStatus.QUEUED: MUTED,
@@ -215,22 +215,27 @@ class JobCardWidget(QFrame):
         if job.priority in PRIORITY_COLOURS:
             top.addWidget(chip(job.priority_text, PRIORITY_COLOURS[job.priority]))
         layout.addLayout(top)
+        # The client's name shares its row with the estimate, so the status chip has the
+        # whole width of a narrow column.
+        middle = QHBoxLayout()
+        middle.setSpacing(6)
+        hours = QLabel(f"≈ {job.hours_text}" if job.hours_text else "no estimate")
+        hours.setObjectName("cardHours")
         client = QLabel(job.client_name)
         client.setObjectName("cardClient")
         client.setToolTip(job.client_name)
         client.setMinimumWidth(10)
+        room = COLUMN_WIDTH - 60 - hours.fontMetrics().horizontalAdvance(hours.text())
         client.setText(
-            client.fontMetrics().elidedText(job.client_name, Qt.TextElideMode.ElideRight, 210)
+            client.fontMetrics().elidedText(job.client_name, Qt.TextElideMode.ElideRight, room)
         )
-        layout.addWidget(client)
+        middle.addWidget(client, 1)
+        middle.addWidget(hours)
+        layout.addLayout(middle)
         bottom = QHBoxLayout()
-        bottom.setSpacing(6)
         self.status_chip = chip(job.status_text, JOB_STATUS_COLOURS[job.status])
         bottom.addWidget(self.status_chip)
         bottom.addStretch(1)
-        hours = QLabel(f"≈ {job.hours_text}" if job.hours_text else "no estimate")
-        hours.setObjectName("cardHours")
-        bottom.addWidget(hours)
         layout.addLayout(bottom)
 
     # -- mouse: select, and drag once the pointer has moved far enough
@@ -498,7 +503,7 @@ class BoardView(QScrollArea):
         self.row.setObjectName("boardRow")
         self.row_layout = QHBoxLayout(self.row)
         self.row_layout.setContentsMargins(0, 0, 0, 4)
-        self.row_layout.setSpacing(12)
+        self.row_layout.setSpacing(10)
         self.row_layout.addStretch(1)
         self.setWidget(self.row)
         self.viewport().setAutoFillBackground(False)
