@@ -23,6 +23,7 @@ from core.services.line_items import (
     ItemView,
     apply_terms_and_totals,
     build_items,
+    files_of_items,
     item_views,
     next_number,
     today,
@@ -263,13 +264,7 @@ def new_invoice(
 
 
 def _link_order_files(session: Session, invoice: Invoice, items: Sequence[ItemInput]) -> None:
-    file_ids = {item.order_file_id for item in items if item.order_file_id is not None}
-    for file_id in file_ids:
-        order_file = session.get(OrderFile, file_id)
-        if order_file is None:
-            raise NotFound(f"No order file with id {file_id}.")
-        if order_file.client_id != invoice.client_id:
-            raise InvalidInput(f"{order_file.filename} belongs to another client.")
+    for order_file in files_of_items(session, invoice.client_id, items):
         order_file.invoice_id = invoice.id
 
 

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from core.db.models import InvoiceItem, QuoteItem
+from core.db.models import InvoiceItem, OrderFile, QuoteItem
 from core.enums import DiscountType
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound
 from core.money import ZERO, MoneyError, document_totals, line_total, parse_money, to_decimal
 from core.shop_settings import ShopSettings
 
@@ -204,3 +204,16 @@ def next_number(session: Session, sequence: str, prefix: str, digits: int) -> st
 
 def today() -> dt.date:
     return dt.date.today()
+
+
+def files_of_items(session: Session, client_id: int, items: Sequence[ItemInput]) -> list[OrderFile]:
+    """The order files the items point at, each checked to exist and to be the client's."""
+    found: list[OrderFile] = []
+    for file_id in sorted({i.order_file_id for i in items if i.order_file_id is not None}):
+        order_file = session.get(OrderFile, file_id)
+        if order_file is None:
+            raise NotFound(f"No order file with id {file_id}.")
+        if order_file.client_id != client_id:
+            raise InvalidInput(f"{order_file.filename} belongs to another client.")
+        found.append(order_file)
+    return found

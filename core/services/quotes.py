@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from core.actor import Actor
 from core.db.models import Client, Invoice, OrderFile, Quote, QuoteItem
 from core.enums import DiscountType, QuoteStatus
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, NotFound
 from core.services import activity, events, invoices
 from core.services import settings as shop_settings
 from core.services.line_items import (
@@ -22,6 +22,7 @@ from core.services.line_items import (
     ItemView,
     apply_terms_and_totals,
     build_items,
+    files_of_items,
     inputs_of,
     item_views,
     next_number,
@@ -123,12 +124,7 @@ def _quote(session: Session, quote_id: int, *, expected_version: int | None = No
 
 
 def _link_order_files(session: Session, quote: Quote, items: Sequence[ItemInput]) -> None:
-    for file_id in {i.order_file_id for i in items if i.order_file_id is not None}:
-        order_file = session.get(OrderFile, file_id)
-        if order_file is None:
-            raise NotFound(f"No order file with id {file_id}.")
-        if order_file.client_id != quote.client_id:
-            raise InvalidInput(f"{order_file.filename} belongs to another client.")
+    for order_file in files_of_items(session, quote.client_id, items):
         order_file.quote_id = quote.id
 
 
