@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
+import typer
+from sqlalchemy.orm import Session
+
+from cli.support import database, emit, run
 from core.enums import DiscountType
 from core.errors import InvalidInput
 from core.money import MoneyError, parse_money, to_decimal
 from core.services.invoices import InvoiceView
 from core.services.line_items import DocumentTerms, ItemInput, ItemView, parse_item_spec
 from core.services.quotes import QuoteView
+
+V = TypeVar("V")
 
 
 def items_from(specs: list[str]) -> list[ItemInput]:
@@ -121,3 +128,37 @@ def quote_json(q: QuoteView) -> dict[str, Any]:
         "converted_invoice_id": q.converted_invoice_id,
         "version": q.version,
     }
+
+
+def add_create_command(
+    app: typer.Typer,
+    *,
+    doc: str,
+    create: Callable[[Session, list[ItemInput], DocumentTerms, int], V],
+    to_json: Callable[[V], dict[str, Any]],
+    line: Callable[[V], str],
+) -> None:
+    """Register ``create`` on ``app``: the same options for quotes and invoices."""
+
+    def command(
+        client: Annotated[int, typer.Option("--client", help="Client id.")],
+        item: Annotated[list[str], typer.Option("--item", help='"DESCRIPTION|QTY|UNIT_PRICE"')],
+        discount_percent: Annotated[str | None, typer.Option(help="Discount in %.")] = None,
+        discount: Annotated[str | None, typer.Option(help="Fixed discount amount.")] = None,
+        shipping: Annotated[str | None, typer.Option(help="Shipping amount.")] = None,
+        notes: Annotated[str | None, typer.Option(help="Notes printed on the document.")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    ) -> None:
+        with database() as db, db.session() as s:
+            made = run(
+                lambda: create(
+                    s,
+                    items_from(item),
+                    terms_from(discount_percent, discount, shipping, notes),
+                    client,
+                )
+            )
+        emit(to_json(made), as_json=as_json, text=f"Created {line(made)}")
+
+    command.__doc__ = doc
+    app.command("create")(command)

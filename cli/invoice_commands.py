@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli.documents import invoice_json, items_from, terms_from
+from cli.documents import add_create_command, invoice_json
 from cli.file_commands import drain_after_delete
 from cli.storage_commands import shop_storage
 from cli.support import ACTOR, database, emit, fail, run
@@ -35,28 +35,13 @@ def _line(inv: InvoiceView) -> str:
     )
 
 
-@app.command("create")
-def create(
-    client: Annotated[int, typer.Option("--client", help="Client id.")],
-    item: Annotated[list[str], typer.Option("--item", help='"DESCRIPTION|QTY|UNIT_PRICE"')],
-    discount_percent: Annotated[str | None, typer.Option(help="Discount in %.")] = None,
-    discount: Annotated[str | None, typer.Option(help="Fixed discount amount.")] = None,
-    shipping: Annotated[str | None, typer.Option(help="Shipping amount.")] = None,
-    notes: Annotated[str | None, typer.Option(help="Notes printed on the invoice.")] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Create an invoice (prices exclude tax unless the shop's settings say otherwise)."""
-    with database() as db, db.session() as s:
-        inv = run(
-            lambda: invoices.create_invoice(
-                s,
-                ACTOR,
-                client,
-                items_from(item),
-                terms_from(discount_percent, discount, shipping, notes),
-            )
-        )
-    emit(invoice_json(inv), as_json=as_json, text=f"Created {_line(inv)}")
+add_create_command(
+    app,
+    doc="Create an invoice (prices exclude tax unless the shop's settings say otherwise).",
+    create=lambda s, items, terms, client: invoices.create_invoice(s, ACTOR, client, items, terms),
+    to_json=invoice_json,
+    line=_line,
+)
 
 
 @app.command("show")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli.documents import invoice_json, items_from, quote_json, terms_from
+from cli.documents import add_create_command, invoice_json, quote_json
 from cli.file_commands import drain_after_delete
 from cli.storage_commands import shop_storage
 from cli.support import ACTOR, database, emit, fail, run
@@ -26,28 +26,13 @@ def _line(q: QuoteView) -> str:
     )
 
 
-@app.command("create")
-def create(
-    client: Annotated[int, typer.Option("--client", help="Client id.")],
-    item: Annotated[list[str], typer.Option("--item", help='"DESCRIPTION|QTY|UNIT_PRICE"')],
-    discount_percent: Annotated[str | None, typer.Option(help="Discount in %.")] = None,
-    discount: Annotated[str | None, typer.Option(help="Fixed discount amount.")] = None,
-    shipping: Annotated[str | None, typer.Option(help="Shipping amount.")] = None,
-    notes: Annotated[str | None, typer.Option(help="Notes printed on the quote.")] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Create a draft quote."""
-    with database() as db, db.session() as s:
-        q = run(
-            lambda: quotes.create_quote(
-                s,
-                ACTOR,
-                client,
-                items_from(item),
-                terms_from(discount_percent, discount, shipping, notes),
-            )
-        )
-    emit(quote_json(q), as_json=as_json, text=f"Created {_line(q)}")
+add_create_command(
+    app,
+    doc="Create a draft quote.",
+    create=lambda s, items, terms, client: quotes.create_quote(s, ACTOR, client, items, terms),
+    to_json=quote_json,
+    line=_line,
+)
 
 
 @app.command("show")
