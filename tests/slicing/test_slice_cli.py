@@ -12,6 +12,9 @@ from typer.testing import CliRunner
 from cli.slice_commands import slice_command
 from core.slicing.locate import CuraInstall
 
+# The CLI looks for the shop database; each test gets an empty data dir of its own.
+pytestmark = pytest.mark.usefixtures("data_dir")
+
 app = typer.Typer()
 app.command("slice")(slice_command)
 
