@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.documents.paths import resources_dir
+
 ACCENT = "#2f6fb3"
 INK = "#1d2733"
 MUTED = "#6b7788"
@@ -23,6 +25,9 @@ STATUS_COLOURS = {
     "DECLINED": BAD,
     "CONVERTED": OK,
 }
+
+# Qt draws no arrows on a styled spin box or combo box: the stylesheet gives its own.
+_ICONS = (resources_dir() / "icons").as_posix()
 
 STYLESHEET = f"""
 QMainWindow, QDialog {{ background: {PAGE}; }}
@@ -60,7 +65,37 @@ QLineEdit, QComboBox, QSpinBox, QDoubleSpinBox, QDateEdit, QPlainTextEdit, QText
     background: #ffffff; border: 1px solid #c9d0da; border-radius: 6px; padding: 5px 8px;
     min-height: 20px;
 }}
-QLineEdit:focus, QComboBox:focus, QPlainTextEdit:focus {{ border: 1px solid {ACCENT}; }}
+QLineEdit:focus, QComboBox:focus, QPlainTextEdit:focus, QSpinBox:focus,
+QDoubleSpinBox:focus, QDateEdit:focus {{ border: 1px solid {ACCENT}; }}
+QComboBox, QDateEdit {{ padding-right: 24px; }}
+QComboBox::drop-down, QDateEdit::drop-down {{
+    subcontrol-origin: padding; subcontrol-position: center right; width: 22px; border: none;
+}}
+QComboBox::down-arrow, QDateEdit::down-arrow {{
+    image: url("{_ICONS}/chevron-down.svg"); width: 12px; height: 12px;
+}}
+QSpinBox, QDoubleSpinBox {{ padding-right: 22px; }}
+QSpinBox::up-button, QDoubleSpinBox::up-button, QSpinBox::down-button,
+QDoubleSpinBox::down-button {{
+    subcontrol-origin: border; width: 20px; border: none; border-left: 1px solid #e3e7ed;
+    background: transparent;
+}}
+QSpinBox::up-button, QDoubleSpinBox::up-button {{
+    subcontrol-position: top right; border-top-right-radius: 6px;
+}}
+QSpinBox::down-button, QDoubleSpinBox::down-button {{
+    subcontrol-position: bottom right; border-bottom-right-radius: 6px;
+}}
+QSpinBox::up-button:hover, QDoubleSpinBox::up-button:hover, QSpinBox::down-button:hover,
+QDoubleSpinBox::down-button:hover {{ background: #eef3fa; }}
+QSpinBox::up-arrow, QDoubleSpinBox::up-arrow {{
+    image: url("{_ICONS}/chevron-up.svg"); width: 10px; height: 10px;
+}}
+QSpinBox::down-arrow, QDoubleSpinBox::down-arrow {{
+    image: url("{_ICONS}/chevron-down.svg"); width: 10px; height: 10px;
+}}
+QSpinBox::up-arrow:disabled, QSpinBox::down-arrow:disabled, QDoubleSpinBox::up-arrow:disabled,
+QDoubleSpinBox::down-arrow:disabled {{ image: none; }}
 QPushButton {{
     background: #ffffff; border: 1px solid #c9d0da; border-radius: 6px; padding: 6px 14px;
 }}
