@@ -114,4 +114,6 @@ QFrame#toast[level="warning"] {{ background: #8a5a12; }}
 QFrame#toast[level="error"] {{ background: #a93226; }}
 QFrame#toast QLabel {{ color: #ffffff; }}
 QFrame#toast QPushButton {{ color: #ffffff; background: transparent; border: 1px solid #ffffff80; }}
+QFrame#toast QPushButton#toastClose {{ padding: 4px 0; border-color: transparent; }}
+QFrame#toast QPushButton#toastClose:hover {{ border-color: #ffffff80; }}
 """
