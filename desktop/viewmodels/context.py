@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from core.actor import Actor
 from core.config import AppConfig
@@ -14,6 +14,9 @@ from core.db.engine import Database
 from core.storage import Storage, open_storage
 from desktop.viewmodels.notifier import Notifier
 from workers.tasks import TaskRunner
+
+if TYPE_CHECKING:  # made on first use: it loads VTK, which a screen without files never needs
+    from workers.thumbnails import ThumbnailService
 
 T = TypeVar("T")
 
@@ -40,10 +43,24 @@ class AppContext:
     config: Callable[[], AppConfig] = field(default_factory=lambda: Lazy(AppConfig))
     open_storage: Callable[[], Storage] | None = None
     _storage: Lazy[Storage] = field(init=False, repr=False)
+    _thumbnails: ThumbnailService | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         config = self.config
         self._storage = Lazy(self.open_storage or (lambda: open_storage(config())))
+
+    def thumbnails(self) -> ThumbnailService:
+        """The one thumbnail renderer of the app (its thread starts with the first request)."""
+        if self._thumbnails is None:
+            from workers.thumbnails import ThumbnailService
+
+            self._thumbnails = ThumbnailService(self.config().data_dir / "cache" / "thumbnails")
+        return self._thumbnails
+
+    def stop_thumbnails(self) -> None:
+        """Join the thumbnail thread if one was ever made; safe to call more than once."""
+        if self._thumbnails is not None:
+            self._thumbnails.stop()
 
     def storage(self) -> Storage:
         """The shop's file storage (local folders or Supabase, as configured)."""
