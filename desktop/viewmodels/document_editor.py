@@ -27,6 +27,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
+from PySide6.QtGui import QColor, QIcon, QPixmap
 
 from core.enums import DiscountType, InvoiceStatus, QuoteStatus
 from core.errors import Conflict, NotFound, ServiceError
@@ -50,6 +51,7 @@ from desktop.viewmodels.context import AppContext
 from desktop.viewmodels.documents import DocumentKind, format_date, status_label
 from desktop.viewmodels.invoice_delivery import DeliveryServices, InvoiceDeliveryViewModel
 from desktop.viewmodels.payment import PaymentViewModel
+from workers.thumbnails import ThumbnailService
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -214,6 +216,8 @@ class LineItemsModel(QAbstractTableModel):
         self._currency = currency
         self._editable = editable
         self.show_all_problems = False
+        #: The picture beside a line that points at an order file (set by the editor).
+        self.decoration: Callable[[int], Any] | None = None
 
     # -- reading
     @property
@@ -301,6 +305,10 @@ class LineItemsModel(QAbstractTableModel):
             return self._raw(line, column)
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(self._alignment(column))
+        if role == Qt.ItemDataRole.DecorationRole:
+            if column is LineColumn.DESCRIPTION and line.order_file_id and self.decoration:
+                return self.decoration(line.order_file_id)
+            return None
         wrong = checked.column is column and (line.touched or self.show_all_problems)
         if role == Qt.ItemDataRole.ToolTipRole:
             if wrong:
@@ -348,6 +356,13 @@ class LineItemsModel(QAbstractTableModel):
         )
         self.lines_changed.emit()
         return True
+
+    def file_changed(self, file_id: int) -> None:
+        """The thumbnail of ``file_id`` arrived: repaint the lines that show it."""
+        for row, line in enumerate(self._lines):
+            if line.order_file_id == file_id:
+                index = self.index(row, LineColumn.DESCRIPTION)
+                self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
     def set_lines(self, lines: list[Line]) -> None:
         self.beginResetModel()
@@ -495,6 +510,7 @@ class DocumentEditorViewModel(QObject):
         *,
         search_delay_ms: int = 200,
         delivery: DeliveryServices | None = None,
+        thumbnails: ThumbnailService | None = None,
     ) -> None:
         super().__init__()
         self._ctx = ctx
@@ -533,6 +549,13 @@ class DocumentEditorViewModel(QObject):
             ctx, services=delivery, blocked=self._delivery_blocked
         )
         self.delivery.invoice_updated.connect(lambda _view: self.refresh())
+        # Imported here: the files view model reuses this module's client picker model.
+        from desktop.viewmodels.files import DocumentFilesViewModel
+
+        self.files = DocumentFilesViewModel(ctx, thumbnails=thumbnails)
+        self.files.thumbnail_changed.connect(self.lines.file_changed)
+        self.lines.decoration = self._line_picture
+        self._pictures: dict[str, QIcon] = {}
 
     # -- what is being edited
     @property
@@ -756,6 +779,7 @@ class DocumentEditorViewModel(QObject):
         self._load_shop()
         self._view = None
         self.delivery.set_invoice(None)
+        self.files.set_document(None)
         shop = self._shop
         self._tax_rate = shop.tax.rate if shop else ZERO
         self._tax_inclusive = shop.tax.inclusive if shop else False
@@ -1199,11 +1223,25 @@ class DocumentEditorViewModel(QObject):
         self._tax_inclusive = view.tax_inclusive
         self._notes = view.notes or ""
         self._reset_flags()
+        self.files.set_document(view.id if isinstance(view, InvoiceView) else None)
         self.lines.set_lines([Line.of(item) for item in view.items])
         self._dirty = False
         self._recompute()
         self.changed.emit()
         self.totals_changed.emit()
+
+    def _line_picture(self, file_id: int) -> QIcon:
+        """The file's thumbnail, or a plain tile while it is drawn (or when it cannot be)."""
+        state, path = self.files.thumbnail(file_id)
+        key = path if state == "ready" else f"<{state}>"
+        if key not in self._pictures:
+            if state == "ready":
+                self._pictures[key] = QIcon(path)
+            else:
+                tile = QPixmap(64, 64)
+                tile.fill(QColor("#e4e9f0" if state == "pending" else "#f3d9d5"))
+                self._pictures[key] = QIcon(tile)
+        return self._pictures[key]
 
     def _shipping_index_for(self, label: str, amount: Decimal) -> int:
         for index, choice in enumerate(self._shipping_choices):

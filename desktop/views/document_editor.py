@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSize,
+    Qt,
+    QUrl,
+    Signal,
+)
 from PySide6.QtGui import (
     QAction,
     QBrush,
     QColor,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
     QKeySequence,
+    QMouseEvent,
     QPainter,
     QPaintEvent,
     QPalette,
@@ -21,13 +36,16 @@ from PySide6.QtWidgets import (
     QCompleter,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFrame,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QListView,
     QMenu,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -41,6 +59,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.enums import DiscountType
+from core.services.attachments import AttachmentView
 from desktop.viewmodels.document_editor import (
     DISCOUNT_CHOICES,
     Action,
@@ -49,11 +68,35 @@ from desktop.viewmodels.document_editor import (
 )
 from desktop.viewmodels.documents import DocumentKind, format_date, status_label
 from desktop.views.invoice_delivery import InvoiceDeliveryView
+from desktop.views.mesh_dialog import MeshDialog
 from desktop.views.page import card
 from desktop.views.payment_dialog import ChevronCombo, PaymentDialog
 from desktop.views.theme import ACCENT, BAD, LINE, MUTED, STATUS_COLOURS, WARN
 
 Index = QModelIndex | QPersistentModelIndex
+LINE_PICTURE = 32
+
+
+class _DropCard(QFrame):
+    """A card that takes files dropped on it."""
+
+    def __init__(self, take: Callable[[list[Path]], None]) -> None:
+        super().__init__()
+        self.setObjectName("card")
+        self.setAcceptDrops(True)
+        self._take = take
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        urls = event.mimeData().urls()
+        if urls and all(url.isLocalFile() for url in urls):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self._take(paths)
+
 
 EXTRA_STYLE = f"""
 QPushButton#link {{ border: none; background: transparent; color: {ACCENT};
@@ -74,6 +117,11 @@ QTableView#lines {{ border-radius: 6px; }}
 QScrollArea#side, QScrollArea#side > QWidget > QWidget {{ background: transparent; border: none; }}
 QPushButton#filter {{ min-height: 20px; }}
 QPushButton#more::menu-indicator {{ image: none; width: 0; }}
+QPushButton#danger:disabled {{ color: #a8b2bf; }}
+QListView#attachments {{ background: #ffffff; border: 1px solid {LINE}; border-radius: 6px;
+    padding: 2px; }}
+QListView#attachments::item {{ padding: 5px 8px; border-radius: 4px; }}
+QListView#attachments::item:selected {{ background: #dbe9f8; color: #1d2733; }}
 QTableView::item {{ padding-left: 5px; padding-right: 5px; }}
 QTableView QHeaderView {{ background: #ffffff; }}
 QTableView QTableCornerButton::section {{ background: #f4f6f9; border: none;
@@ -224,6 +272,8 @@ class DocumentEditorView(QWidget):
         self.setStyleSheet(EXTRA_STYLE)
         self.buttons: dict[str, QPushButton] = {}
         self.menu_actions: dict[str, QAction] = {}
+        self.mesh_dialogs: list[MeshDialog] = []
+        self.confirm_remove: QMessageBox | None = None
         self._syncing = False
 
         layout = QVBoxLayout(self)
@@ -239,6 +289,7 @@ class DocumentEditorView(QWidget):
         left.setSpacing(12)
         left.addWidget(self._client_card())
         left.addWidget(self._lines_card(), 1)
+        left.addWidget(self._attachments_card())
         left.addWidget(self._notes_card())
         body.addLayout(left, 1)
         body.addWidget(self._side())
@@ -406,7 +457,13 @@ class DocumentEditorView(QWidget):
         self.down_button = QPushButton("↓")
         self.down_button.setToolTip("Move the line down (Alt+Down)")
         self.down_button.clicked.connect(lambda: self._move_line(1))
+        self.view_3d_button = QPushButton("View in 3D")
+        self.view_3d_button.setToolTip(
+            "Show the part of the selected line in 3D (or click its picture)"
+        )
+        self.view_3d_button.clicked.connect(self.open_line_file)
         for button in (
+            self.view_3d_button,
             self.add_line_button,
             self.remove_line_button,
             self.up_button,
@@ -431,7 +488,11 @@ class DocumentEditorView(QWidget):
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
         self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setDefaultSectionSize(34)
+        self.table.verticalHeader().setDefaultSectionSize(40)
+        self.table.setIconSize(QSize(LINE_PICTURE, LINE_PICTURE))
+        # A click on a line's picture shows its part in 3D.
+        self.table.viewport().installEventFilter(self)
+        self.table.selectionModel().currentChanged.connect(lambda *_: self._sync_attachments())
         self.table.verticalHeader().setMinimumWidth(30)
         header = self.table.horizontalHeader()
         header.setHighlightSections(False)
@@ -463,6 +524,49 @@ class DocumentEditorView(QWidget):
         self.read_only_note.setObjectName("muted")
         self.read_only_note.setWordWrap(True)
         layout.addWidget(self.read_only_note)
+        return box
+
+    def _attachments_card(self) -> QFrame:
+        box = _DropCard(self._attach_paths)
+        self.attachments_box = box
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(16, 10, 16, 12)
+        layout.setSpacing(6)
+        top = QHBoxLayout()
+        top.addWidget(section_title("Attachments"))
+        top.addStretch(1)
+        self.attach_button = QPushButton("Attach…")
+        self.attach_button.setToolTip("Attach a PDF or an image (or drop it here)")
+        self.attach_button.clicked.connect(self.choose_attachments)
+        self.open_attachment_button = QPushButton("Open")
+        self.open_attachment_button.clicked.connect(self.open_attachment)
+        self.remove_attachment_button = QPushButton("Remove")
+        self.remove_attachment_button.setObjectName("danger")
+        self.remove_attachment_button.clicked.connect(self.remove_attachment)
+        for button in (
+            self.attach_button,
+            self.open_attachment_button,
+            self.remove_attachment_button,
+        ):
+            top.addWidget(button)
+        layout.addLayout(top)
+        files = self.vm.files
+        self.attachment_list = QListView()
+        self.attachment_list.setObjectName("attachments")
+        self.attachment_list.setModel(files.attachments)
+        self.attachment_list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.attachment_list.setFixedHeight(84)
+        self.attachment_list.activated.connect(lambda _index: self.open_attachment())
+        self.attachment_list.selectionModel().selectionChanged.connect(
+            lambda *_: self._sync_attachments()
+        )
+        layout.addWidget(self.attachment_list)
+        self.attachments_empty = QLabel(
+            "No attachments. Drop a PDF or an image here, e.g. a signed delivery note."
+        )
+        self.attachments_empty.setObjectName("muted")
+        layout.addWidget(self.attachments_empty)
+        files.attachments_changed.connect(self._sync_attachments)
         return box
 
     def _notes_card(self) -> QFrame:
@@ -688,12 +792,29 @@ class DocumentEditorView(QWidget):
             self.notes.setReadOnly(not editable)
 
             self.payments_box.setVisible(vm.kind is DocumentKind.INVOICE and not vm.is_new)
+            self._sync_attachments()
             self._sync_payments()
             self._sync_actions()
         finally:
             self._syncing = False
         self._sync_totals()
         self._sync_banners()
+
+    def _sync_attachments(self) -> None:
+        files = self.vm.files
+        self.attachments_box.setVisible(files.takes_attachments)
+        has_rows = files.attachments.rowCount() > 0
+        self.attachment_list.setVisible(has_rows)
+        self.attachments_empty.setVisible(not has_rows)
+        chosen = self.chosen_attachment()
+        self.open_attachment_button.setEnabled(chosen is not None)
+        self.remove_attachment_button.setEnabled(chosen is not None and files.can_remove(chosen))
+        self.open_attachment_button.setVisible(has_rows)
+        self.remove_attachment_button.setVisible(has_rows)
+        row = self.table.currentIndex().row()
+        lines = self.vm.lines.lines
+        self.view_3d_button.setVisible(any(line.order_file_id for line in lines))
+        self.view_3d_button.setEnabled(0 <= row < len(lines) and bool(lines[row].order_file_id))
 
     def _sync_totals(self) -> None:
         vm = self.vm
@@ -810,6 +931,98 @@ class DocumentEditorView(QWidget):
         if self.discount_value.isVisible():
             self.discount_value.setFocus()
             self.discount_value.selectAll()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.table.viewport()
+            and event.type() == QEvent.Type.MouseButtonRelease
+            and isinstance(event, QMouseEvent)
+        ):
+            index = self.table.indexAt(event.position().toPoint())
+            picture = self.table.visualRect(index)
+            if (
+                index.isValid()
+                and index.column() == LineColumn.DESCRIPTION
+                and event.position().x() - picture.left() <= LINE_PICTURE + 8
+                and self._line_file(index.row()) is not None
+            ):
+                self.open_line_file(index.row())
+                return True
+        return super().eventFilter(watched, event)
+
+    def _line_file(self, row: int) -> int | None:
+        lines = self.vm.lines.lines
+        return lines[row].order_file_id if 0 <= row < len(lines) else None
+
+    def open_line_file(self, row: int | None = None) -> MeshDialog | None:
+        """Show the part of a line (the selected one by default) in 3D."""
+        if row is None or isinstance(row, bool):
+            row = self.table.currentIndex().row()
+        file_id = self._line_file(row)
+        if file_id is None:
+            return None
+        found = self.vm.files.file(file_id)
+        dialog = MeshDialog(
+            found.filename if found is not None else "Deleted file",
+            self.vm.files.mesh_work(file_id),
+            self.vm.files.runner,
+            parent=self,
+        )
+        dialog.finished.connect(lambda _r, d=dialog: self._mesh_closed(d))
+        self.mesh_dialogs.append(dialog)
+        dialog.open()
+        return dialog
+
+    def _mesh_closed(self, dialog: MeshDialog) -> None:
+        if dialog in self.mesh_dialogs:
+            self.mesh_dialogs.remove(dialog)
+
+    def chosen_attachment(self) -> AttachmentView | None:
+        rows = self.attachment_list.selectionModel().selectedRows()
+        return self.vm.files.attachments.row_at(rows[0].row()) if rows else None
+
+    def choose_attachments(self) -> None:
+        names, _ = QFileDialog.getOpenFileNames(
+            self, "Attach to the invoice", "", "PDF and images (*.pdf *.png *.jpg *.jpeg)"
+        )
+        if names:
+            self._attach_paths([Path(name) for name in names])
+
+    def _attach_paths(self, paths: list[Path]) -> None:
+        if self.vm.files.takes_attachments:
+            self.vm.files.attach(paths)
+
+    def open_attachment(self) -> None:
+        chosen = self.chosen_attachment()
+        if chosen is None:
+            return
+        folder = Path(tempfile.gettempdir()) / "printdesk-attachments" / str(chosen.id)
+        copy = self.vm.files.export(chosen, folder)
+        if copy is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(copy)))
+
+    def remove_attachment(self) -> None:
+        chosen = self.chosen_attachment()
+        if chosen is None or not self.vm.files.can_remove(chosen):
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Remove attachment",
+            f"Remove {chosen.filename} from {self.vm.number}? It is deleted from storage.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def answered(result: int) -> None:
+            self.confirm_remove = None
+            if result == QMessageBox.StandardButton.Yes:
+                self.vm.files.remove(chosen)
+
+        box.finished.connect(answered)
+        self.confirm_remove = box
+        box.open()
 
     def _save(self) -> None:
         # A cell still open needs no commit: its editor hands over every keystroke.
