@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtGui import QCloseEvent, QKeySequence, QResizeEvent, QShortcut
+from PySide6.QtGui import (
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+    QResizeEvent,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFrame,
@@ -25,6 +33,18 @@ from desktop.views.theme import STYLESHEET
 from desktop.views.toast import ToastArea
 from workers.live_updates import LiveUpdates
 
+#: Files dropped anywhere on the window (outside a screen that takes drops itself) that go to
+#: the quick order.
+MODEL_SUFFIXES = (".stl", ".obj", ".3mf")
+
+
+def dropped_models(event: QDragEnterEvent | QDropEvent) -> list[Path]:
+    data = event.mimeData()
+    if not data.hasUrls():
+        return []
+    paths = [Path(url.toLocalFile()) for url in data.urls() if url.isLocalFile()]
+    return [path for path in paths if path.suffix.lower() in MODEL_SUFFIXES]
+
 
 class MainWindow(QMainWindow):
     # Set by the app that builds the window: where notices from other counters go.
@@ -40,6 +60,7 @@ class MainWindow(QMainWindow):
         self.setStyleSheet(STYLESHEET)
         self.resize(1440, 900)
         self.setMinimumSize(1100, 700)
+        self.setAcceptDrops(True)
 
         self.stack = QStackedWidget()
         self.buttons: dict[str, QPushButton] = {}
@@ -106,6 +127,23 @@ class MainWindow(QMainWindow):
         activate = getattr(self._pages[key], "activated", None)
         if callable(activate):
             activate()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if dropped_models(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """Model files dropped on the window go to the quick order, which comes to the front."""
+        paths = dropped_models(event)
+        take = getattr(self._pages.get("quick-order"), "add_dropped_files", None)
+        if not paths or not callable(take):
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.shell.show("quick-order")
+        take(paths)
 
     def _notice(self, notice: Notice) -> None:
         self.toasts.show(notice)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QApplication
+
+from core.actor import Actor
+from core.db.engine import Database
+from core.storage import LocalStorage
+from desktop.viewmodels.context import AppContext
+from desktop.viewmodels.notifier import Notifier
+from workers.tasks import TaskRunner
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -39,3 +47,26 @@ def _no_leftover_windows(qapp: QApplication) -> Iterator[None]:
     for window in left:
         window.close()  # so the next test starts clean even after this one fails
     assert not left, f"windows left open: {[type(w).__name__ for w in left]}"
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> LocalStorage:
+    """Local storage in the test's folder."""
+    store = LocalStorage(tmp_path / "storage")
+    store.ensure_buckets()
+    return store
+
+
+@pytest.fixture
+def ctx(database: Database, admin: Actor, storage: LocalStorage) -> Iterator[AppContext]:
+    """The app context of an admin, with the test's storage; its workers stopped after."""
+    context = AppContext(
+        db=database,
+        actor=admin,
+        notifier=Notifier(),
+        runner=TaskRunner(),
+        open_storage=lambda: storage,
+    )
+    yield context
+    context.runner.cancel_all()
+    context.runner.wait()

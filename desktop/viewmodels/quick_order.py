@@ -1,0 +1,737 @@
+"""The counter's quick order: a client, dropped files checked and stored in ``tmp``, each sliced
+and priced in the background as its choices change, then one quote or invoice with the files.
+
+Every part is an `OrderPart`; the view reads them and calls the commands here. Uploads, the
+auto-orientation and the making of the document run on ``ctx.runner``; slices run on the
+`SliceBatch`. A part's ``generation`` grows with every change, so a result that arrives for
+settings that have since changed is dropped rather than shown.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import trimesh
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
+
+from core.errors import Conflict, ServiceError
+from core.mesh.analysis import load_mesh
+from core.mesh.orientation import lay_flat, least_support_orientation
+from core.money import ZERO, DocumentTotals, document_totals, format_money
+from core.pricing import price_part
+from core.services import clients, materials, order_files, printers, quotes, tmp_files
+from core.services import invoices as invoice_service
+from core.services import settings as shop_settings
+from core.services.clients import ClientView
+from core.services.line_items import DocumentTerms
+from core.services.maintenance import after_commit_drain
+from core.services.materials import MaterialView
+from core.services.part_pricing import PartQuote, plan_part, store_part_quote
+from core.services.printers import PrinterView
+from core.shop_settings import ShopSettings
+from core.slicing.locate import locate_cura
+from desktop.viewmodels.clients import ClientEditorViewModel
+from desktop.viewmodels.context import AppContext
+from desktop.viewmodels.documents import DocumentKind
+from desktop.viewmodels.invoice_delivery import InvoiceDeliveryViewModel
+from desktop.viewmodels.quick_order_parts import (
+    OrderPart,
+    PartStage,
+    PrintChoices,
+    is_model_file,
+)
+from workers.slicing_batch import SliceBatch
+from workers.tasks import CancelToken, Task
+
+log = logging.getLogger(__name__)
+
+#: How long the choices must stay still before a part is sliced again.
+RESLICE_DELAY_MS = 450
+
+
+@dataclass(frozen=True)
+class _Upload:
+    tmp: tmp_files.TmpFileView
+    mesh: trimesh.Trimesh
+
+
+@dataclass(frozen=True)
+class MadeDocument:
+    kind: DocumentKind
+    id: int
+    number: str
+    total: Decimal
+
+
+class QuickOrderViewModel(QObject):
+    parts_changed = Signal()  # a part was added or removed: rebuild the list
+    part_changed = Signal(str)  # one part's stage, progress, price or choices changed
+    selection_changed = Signal()
+    totals_changed = Signal()
+    client_changed = Signal()
+    catalog_changed = Signal()  # printers or materials were read again
+    busy_changed = Signal()  # a document is being made (or no longer)
+    editor_opened = Signal(object)  # ClientEditorViewModel: show the new-client form
+    document_made = Signal(object)  # MadeDocument
+    open_document = Signal(str, int)  # DocumentKind value, id: the router opens it
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        *,
+        batch: SliceBatch | None = None,
+        delivery: InvoiceDeliveryViewModel | None = None,
+        reslice_delay_ms: int = RESLICE_DELAY_MS,
+    ) -> None:
+        super().__init__()
+        self._ctx = ctx
+        self.batch = batch or SliceBatch(lambda: locate_cura())
+        self.batch.setParent(self)
+        self._delivery = delivery
+        self._delay = reslice_delay_ms
+        self._parts: list[OrderPart] = []
+        self._timers: dict[str, QTimer] = {}
+        self._selected: str | None = None
+        self._client: ClientView | None = None
+        self._printers: list[PrinterView] = []
+        self._materials: list[MaterialView] = []
+        self._shop: ShopSettings | None = None
+        self._making: Task | None = None
+        self.email_link = False
+        self.batch.started.connect(self._slice_started)
+        self.batch.progress.connect(self._slice_progress)
+        self.batch.finished.connect(self._slice_finished)
+        self.batch.failed.connect(self._slice_failed)
+        self.batch.cancelled.connect(self._slice_cancelled)
+        app = QCoreApplication.instance()
+        if app is not None:  # quitting kills the engines rather than waiting for them
+            app.aboutToQuit.connect(self.close)
+        self.refresh_catalog()
+
+    # -- state
+    @property
+    def parts(self) -> list[OrderPart]:
+        return list(self._parts)
+
+    def part(self, key: str) -> OrderPart | None:
+        return next((p for p in self._parts if p.key == key), None)
+
+    @property
+    def selected(self) -> OrderPart | None:
+        return self.part(self._selected) if self._selected is not None else None
+
+    @property
+    def client(self) -> ClientView | None:
+        return self._client
+
+    @property
+    def printers(self) -> list[PrinterView]:
+        return list(self._printers)
+
+    @property
+    def materials(self) -> list[MaterialView]:
+        return list(self._materials)
+
+    @property
+    def currency(self) -> str:
+        return self._shop.currency if self._shop is not None else "AUD"
+
+    def money(self, amount: Decimal) -> str:
+        return format_money(amount, self.currency)
+
+    @property
+    def order_parts(self) -> list[OrderPart]:
+        return [p for p in self._parts if p.in_order]
+
+    @property
+    def totals(self) -> DocumentTotals:
+        lines = [p.quote.price.line_total for p in self.order_parts if p.quote is not None]
+        shop = self._shop
+        return document_totals(
+            lines,
+            tax_rate=shop.tax.rate if shop is not None else ZERO,
+            tax_inclusive=shop.tax.inclusive if shop is not None else False,
+        )
+
+    @property
+    def tax_label(self) -> str:
+        shop = self._shop
+        if shop is None:
+            return "Tax"
+        rate = (shop.tax.rate * 100).normalize()
+        included = ", included" if shop.tax.inclusive else ""
+        return f"{shop.tax.name} ({rate:f} %{included})"
+
+    @property
+    def estimated(self) -> bool:
+        return any(p.quote is not None and p.quote.estimated for p in self.order_parts)
+
+    @property
+    def making(self) -> bool:
+        return self._making is not None
+
+    @property
+    def blocked_reason(self) -> str:
+        """Why the quote or invoice cannot be made yet; "" when it can."""
+        if self._making is not None:
+            return "Making the document…"
+        if self._client is None:
+            return "Choose the client first."
+        parts = self.order_parts
+        if not parts:
+            return "Add at least one model file."
+        if any(p.busy for p in parts):
+            return "Wait for every part to be priced."
+        unpriced = [p.filename for p in parts if p.quote is None]
+        if unpriced:
+            return f"{unpriced[0]} has no price: fix or remove it."
+        return ""
+
+    @property
+    def can_make(self) -> bool:
+        return not self.blocked_reason
+
+    # -- catalogue and clients
+    def refresh_catalog(self) -> None:
+        """Read the shop's active printers and materials (and its pricing settings) again."""
+
+        def read() -> tuple[list[PrinterView], list[MaterialView], ShopSettings]:
+            with self._ctx.db.session() as s:
+                found_printers = printers.list_printers(s)
+                found_materials = materials.list_materials(s)
+                with s.begin():
+                    shop = shop_settings.load(s)
+                return found_printers, found_materials, shop
+
+        found = self._ctx.notifier.attempt(read)
+        if found is None:
+            return
+        self._printers, self._materials, self._shop = found
+        self.catalog_changed.emit()
+        self.totals_changed.emit()
+
+    def default_choices(self) -> PrintChoices:
+        """The shop's first active printer and material, 0.2 mm, 20 % infill, no supports."""
+        return PrintChoices(
+            printer_id=self._printers[0].id if self._printers else None,
+            material_id=self._materials[0].id if self._materials else None,
+        )
+
+    def search_clients(self, text: str, limit: int = 20) -> list[ClientView]:
+        def search() -> list[ClientView]:
+            with self._ctx.db.session() as s:
+                return clients.search_clients(s, text.strip(), limit=limit)
+
+        return self._ctx.notifier.attempt(search) or []
+
+    def set_client(self, client_id: int | None) -> None:
+        if client_id is None:
+            self._client = None
+        else:
+
+            def read() -> ClientView:
+                with self._ctx.db.session() as s:
+                    return clients.get_client(s, client_id)
+
+            found = self._ctx.notifier.attempt(read)
+            if found is None:
+                return
+            self._client = found
+        self.client_changed.emit()
+
+    def new_client(self) -> ClientEditorViewModel:
+        """The new-client form; once saved, the new client is the order's client."""
+        editor = ClientEditorViewModel(self._ctx)
+        editor.saved.connect(lambda saved: self.set_client(saved.id))
+        self.editor_opened.emit(editor)
+        return editor
+
+    # -- files
+    def add_files(self, paths: Iterable[Path | str]) -> list[str]:
+        """Check and store each file in the background; returns the new parts' keys."""
+        keys: list[str] = []
+        for raw in paths:
+            path = Path(raw)
+            part = OrderPart(source=path, choices=self.default_choices())
+            self._parts.append(part)
+            keys.append(part.key)
+            if not is_model_file(path):
+                self._refuse(part, "Only STL, OBJ and 3MF files can be printed.")
+                continue
+            self._upload(part)
+        if keys:
+            self.parts_changed.emit()
+            if self._selected is None:
+                self.select(keys[0])
+            self.totals_changed.emit()
+        return keys
+
+    def _upload(self, part: OrderPart) -> None:
+        ctx, source = self._ctx, part.source
+
+        def work(progress: Callable[[float], None], _cancel: CancelToken) -> _Upload | str:
+            progress(0.1)
+            try:
+                with ctx.db.session() as s:
+                    tmp = tmp_files.upload_tmp(s, ctx.actor, ctx.storage(), source.name, source)
+            except ServiceError as exc:  # a refusal, said on the part's row: not a failure
+                return str(exc)
+            progress(0.7)
+            return _Upload(tmp, load_mesh(source))
+
+        task = Task(work)
+        task.signals.progress.connect(lambda value: self._set_progress(part, value))
+        task.signals.finished.connect(lambda done: self._uploaded(part, done))
+        task.signals.failed.connect(
+            lambda message, _details: self._refuse(part, f"Could not store the file: {message}")
+        )
+        self._ctx.runner.start(task)
+
+    def _uploaded(self, part: OrderPart, done: _Upload | str) -> None:
+        if isinstance(done, str):
+            self._refuse(part, done)
+            return
+        part.tmp, part.mesh, part.progress = done.tmp, done.mesh, 0.0
+        if self.part(part.key) is None:  # removed while it uploaded: forget the upload too
+            self._delete_tmp(part)
+            return
+        self._changed(part, reslice_now=True)
+
+    def _refuse(self, part: OrderPart, reason: str) -> None:
+        part.stage, part.reason, part.progress = PartStage.REFUSED, reason.strip(), 0.0
+        self.part_changed.emit(part.key)
+        self.totals_changed.emit()
+
+    def _set_progress(self, part: OrderPart, value: float) -> None:
+        part.progress = value
+        self.part_changed.emit(part.key)
+
+    def remove(self, key: str) -> None:
+        part = self.part(key)
+        if part is None:
+            return
+        self.batch.cancel(part.batch_key())
+        timer = self._timers.pop(key, None)
+        if timer is not None:
+            timer.stop()
+        self._parts.remove(part)
+        self._delete_tmp(part)
+        if self._selected == key:
+            self._selected = self._parts[-1].key if self._parts else None
+            self.selection_changed.emit()
+        self.parts_changed.emit()
+        self.totals_changed.emit()
+
+    def remove_selected(self) -> None:
+        if self._selected is not None:
+            self.remove(self._selected)
+
+    def _delete_tmp(self, part: OrderPart) -> None:
+        tmp = part.tmp
+        if tmp is None:
+            return
+        part.tmp = None
+
+        def delete() -> None:
+            with self._ctx.db.session() as s:
+                tmp_files.delete_tmp(s, self._ctx.actor, tmp.id)
+            after_commit_drain(self._ctx.db, self._ctx.storage())
+
+        self._ctx.notifier.attempt(delete)
+
+    def select(self, key: str | None) -> None:
+        if key != self._selected:
+            self._selected = key
+            self.selection_changed.emit()
+
+    # -- choices
+    def set_choice(self, key: str, name: str, value: Any) -> None:
+        part = self.part(key)
+        if part is None or getattr(part.choices, name) == value:
+            return
+        if name == "quantity" and not 1 <= int(value) <= 9999:
+            self._ctx.notifier.warning("The quantity must be a whole number from 1 to 9999.")
+            return
+        part.choices = part.choices.with_value(name, value)
+        if part.tmp is None:  # still uploading: the first slice takes the new choice
+            self.part_changed.emit(key)
+            return
+        if name == "quantity" and self._requantify(part):
+            return
+        self._changed(part)
+
+    def _requantify(self, part: OrderPart) -> bool:
+        """A new quantity changes the price, not the slice: price the same figures again."""
+        quote = part.quote
+        if part.stage is not PartStage.PRICED or quote is None:
+            return False
+        plan, metrics, cost = quote.plan, quote.metrics, quote.plan.cost_per_kg
+        if metrics is None or cost is None:
+            return False
+        spec = replace(plan.spec, quantity=part.choices.quantity)
+        price = self._ctx.notifier.attempt(
+            lambda: price_part(
+                metrics,
+                cost_per_kg=cost,
+                terms=plan.terms,
+                quantity=spec.quantity,
+                hourly_rate=plan.hourly_rate,
+            )
+        )
+        if price is None:
+            return False
+        part.quote = replace(quote, plan=replace(plan, spec=spec), price=price)
+        self._store_quote(part)
+        self.part_changed.emit(part.key)
+        self.totals_changed.emit()
+        return True
+
+    def apply_to_all(self, key: str) -> None:
+        """Every other part takes this part's printer, material, layer, infill and supports."""
+        source = self.part(key)
+        if source is None:
+            return
+        shared = source.choices.shared()
+        for part in self._parts:
+            if part is not source and part.in_order:
+                updated = PrintChoices(**shared, quantity=part.choices.quantity)
+                if updated != part.choices:
+                    part.choices = updated
+                    if part.tmp is not None:
+                        self._changed(part)
+                    else:
+                        self.part_changed.emit(part.key)
+
+    def toggle_rescale(self, key: str) -> None:
+        """Read the file's numbers in its guessed units (or back as millimetres)."""
+        part = self.part(key)
+        if part is None or part.file_units == "mm":
+            return
+        part.scale = 1.0 if part.rescaled else part.units_scale
+        part.transform = None  # an orientation was worked out on the other size
+        self._store_orientation(part)
+        self._changed(part)
+
+    def lay_flat(self, key: str, normal: Sequence[float]) -> None:
+        part = self.part(key)
+        mesh = part.shown_mesh() if part is not None else None
+        if part is None or mesh is None:
+            return
+        try:
+            turn = lay_flat(mesh, normal)
+        except ValueError as exc:
+            self._ctx.notifier.warning(str(exc))
+            return
+        self._turn(part, turn)
+
+    def auto_orient(self, key: str) -> None:
+        """Turn the part to the pose needing least support (worked out in the background)."""
+        part = self.part(key)
+        mesh = part.shown_mesh() if part is not None else None
+        if part is None or mesh is None:
+            return
+        generation = part.generation
+        task = Task(lambda _p, _c: least_support_orientation(mesh))
+        task.signals.finished.connect(
+            lambda turn: self._turn(part, turn) if part.generation == generation else None
+        )
+        task.signals.failed.connect(
+            lambda message, details: self._ctx.notifier.error(
+                f"Auto-orient failed: {message}", details
+            )
+        )
+        self._ctx.runner.start(task)
+
+    def reset_orientation(self, key: str) -> None:
+        part = self.part(key)
+        if part is not None and part.transform is not None:
+            part.transform = None
+            self._store_orientation(part)
+            self._changed(part)
+
+    def _turn(self, part: OrderPart, turn: Any) -> None:
+        matrix = np.asarray(turn, dtype=np.float64).reshape(4, 4)
+        if part.transform is not None:
+            matrix = matrix @ np.asarray(part.transform, dtype=np.float64).reshape(4, 4)
+        part.transform = tuple(float(v) for v in matrix.reshape(-1))
+        self._store_orientation(part)
+        self._changed(part)
+
+    def _store_orientation(self, part: OrderPart) -> None:
+        """The orientation travels with the upload, and so with the order file it becomes."""
+        tmp = part.tmp
+        if tmp is None:
+            return
+
+        def store() -> tmp_files.TmpFileView:
+            with self._ctx.db.session() as s:
+                return tmp_files.set_tmp_status(
+                    s, self._ctx.actor, tmp.id, tmp.status, metadata=part.orientation_metadata()
+                )
+
+        stored = self._ctx.notifier.attempt(store)
+        if stored is not None:
+            part.tmp = stored
+
+    # -- slicing
+    def _changed(self, part: OrderPart, *, reslice_now: bool = False) -> None:
+        """Settings moved: drop the old price and slice again once the person pauses."""
+        self.batch.cancel(part.batch_key())
+        part.generation += 1
+        part.quote = None
+        part.reason = ""
+        part.progress = 0.0
+        if part.choices.printer_id is None or part.choices.material_id is None:
+            part.stage = PartStage.FAILED
+            part.reason = "Add an active printer and material in Settings to price this part."
+        else:
+            part.stage = PartStage.WAITING
+            timer = self._timers.get(part.key)
+            if timer is None:
+                timer = QTimer(self)
+                timer.setSingleShot(True)
+                timer.timeout.connect(lambda key=part.key: self.slice_now(key))
+                self._timers[part.key] = timer
+            timer.start(0 if reslice_now else self._delay)
+        self.part_changed.emit(part.key)
+        self.totals_changed.emit()
+
+    def slice_now(self, key: str) -> None:
+        part = self.part(key)
+        if part is None or part.tmp is None or part.stage is not PartStage.WAITING:
+            return
+        spec = part.spec()
+
+        def plan() -> Any:
+            with self._ctx.db.session() as s:
+                return plan_part(s, spec, part.source, filename=part.filename)
+
+        try:
+            planned = plan()
+        except ServiceError as exc:
+            part.stage, part.reason = PartStage.FAILED, str(exc)
+            self.part_changed.emit(part.key)
+            return
+        except Exception as exc:  # a bug, not a refusal: say so with details
+            log.exception("quick_order.plan_failed")
+            part.stage, part.reason = PartStage.FAILED, f"Could not prepare the slice: {exc}"
+            self.part_changed.emit(part.key)
+            return
+        part.stage = PartStage.SLICING
+        self.part_changed.emit(part.key)
+        self.batch.submit(part.batch_key(), planned)
+
+    def cancel(self, key: str) -> None:
+        part = self.part(key)
+        if part is None:
+            return
+        timer = self._timers.get(key)
+        if timer is not None:
+            timer.stop()
+        if part.stage in (PartStage.WAITING, PartStage.SLICING):
+            self.batch.cancel(part.batch_key())
+            part.stage, part.progress = PartStage.CANCELLED, 0.0
+            part.reason = "Slicing cancelled: change a setting or press Slice again."
+            part.generation += 1
+            self.part_changed.emit(key)
+            self.totals_changed.emit()
+
+    def reslice(self, key: str) -> None:
+        part = self.part(key)
+        if part is not None and part.tmp is not None:
+            self._changed(part, reslice_now=True)
+
+    def _current(self, batch_key: str) -> OrderPart | None:
+        part_key, _, generation = batch_key.partition(":")
+        part = self.part(part_key)
+        if part is None or str(part.generation) != generation:
+            return None
+        return part
+
+    def _slice_started(self, batch_key: str) -> None:
+        part = self._current(batch_key)
+        if part is not None:
+            part.stage = PartStage.SLICING
+            self.part_changed.emit(part.key)
+
+    def _slice_progress(self, batch_key: str, value: float) -> None:
+        part = self._current(batch_key)
+        if part is not None:
+            part.progress = value
+            self.part_changed.emit(part.key)
+
+    def _slice_finished(self, batch_key: str, quote: PartQuote) -> None:
+        part = self._current(batch_key)
+        if part is None:
+            return
+        part.quote, part.stage, part.progress = quote, PartStage.PRICED, 1.0
+        self._store_quote(part)
+        self.part_changed.emit(part.key)
+        self.totals_changed.emit()
+
+    def _store_quote(self, part: OrderPart) -> None:
+        """The slice, figures and price travel with the upload into the order file."""
+        tmp, quote = part.tmp, part.quote
+        if tmp is None or quote is None:
+            return
+
+        def store() -> None:
+            with self._ctx.db.session() as s:
+                store_part_quote(s, self._ctx.actor, quote, tmp_id=tmp.id)
+
+        self._ctx.notifier.attempt(store)
+
+    def _slice_failed(self, batch_key: str, message: str) -> None:
+        part = self._current(batch_key)
+        if part is not None:
+            part.stage, part.reason, part.progress = PartStage.FAILED, message, 0.0
+            self.part_changed.emit(part.key)
+            self.totals_changed.emit()
+
+    def _slice_cancelled(self, batch_key: str) -> None:
+        part = self._current(batch_key)
+        if part is not None and part.stage is PartStage.SLICING:
+            part.stage, part.progress = PartStage.CANCELLED, 0.0
+            self.part_changed.emit(part.key)
+
+    # -- the document
+    def make_quote(self) -> bool:
+        return self._make(DocumentKind.QUOTE)
+
+    def make_invoice(self) -> bool:
+        return self._make(DocumentKind.INVOICE)
+
+    def _make(self, kind: DocumentKind) -> bool:
+        reason = self.blocked_reason
+        if reason:
+            self._ctx.notifier.warning(reason)
+            return False
+        client = self._client
+        assert client is not None
+        lines = [(p.tmp.id, p.quote) for p in self.order_parts if p.tmp and p.quote]
+        ctx = self._ctx
+        task = Task(lambda _p, _c: make_document(ctx, kind, client.id, lines))
+        task.signals.finished.connect(self._made)
+        task.signals.failed.connect(self._not_made)
+        self._making = task
+        self.busy_changed.emit()
+        ctx.runner.start(task)
+        return True
+
+    def _made(self, made: MadeDocument) -> None:
+        self._making = None
+        for part in list(self._parts):
+            timer = self._timers.pop(part.key, None)
+            if timer is not None:
+                timer.stop()
+        self._parts.clear()  # their uploads are order files now
+        self._selected = None
+        self.parts_changed.emit()
+        self.selection_changed.emit()
+        self.totals_changed.emit()
+        self.busy_changed.emit()
+        label = made.kind.label.lower()
+        self._ctx.notifier.info(f"{made.number} made: a {label} of {self.money(made.total)}.")
+        if made.kind is DocumentKind.INVOICE and self.email_link:
+            self._email_link(made)
+        self.document_made.emit(made)
+        self.open_document.emit(made.kind.value, made.id)
+
+    def _not_made(self, message: str, details: str) -> None:
+        self._making = None
+        self.busy_changed.emit()
+        self._ctx.notifier.warning(message, details)
+
+    def _email_link(self, made: MadeDocument) -> None:
+        """Reuse the invoice delivery: a Stripe Checkout link, then the email with the PDF."""
+        delivery = self._delivery or InvoiceDeliveryViewModel(self._ctx)
+        found = self._ctx.notifier.attempt(lambda: self._invoice(made.id))
+        if found is None:
+            return
+        delivery.set_invoice(found)
+        if delivery.create_link() is not None:
+            delivery.email_invoice()
+
+    def _invoice(self, invoice_id: int) -> invoice_service.InvoiceView:
+        with self._ctx.db.session() as s:
+            return invoice_service.get_invoice(s, invoice_id)
+
+    def close(self) -> None:
+        """Stop every timer and slice (the screen is going away)."""
+        for timer in self._timers.values():
+            timer.stop()
+        self.batch.cancel_all()
+
+
+def make_document(
+    ctx: AppContext,
+    kind: DocumentKind,
+    client_id: int,
+    lines: Sequence[tuple[int, PartQuote]],
+) -> MadeDocument:
+    """The quote or invoice, its uploads promoted to order files, its lines pointing at them.
+
+    Three steps, because an order file needs its document to exist: make the document, move
+    the files, then point each line at its file. If the files cannot be moved the document is
+    taken back (admins), so a failure leaves no quote or invoice without its files.
+    """
+    db, actor, storage = ctx.db, ctx.actor, ctx.storage()
+    items = [quote.item_input() for _, quote in lines]
+    try:
+        with db.session() as s:
+            if kind is DocumentKind.QUOTE:
+                made: Any = quotes.create_quote(s, actor, client_id, items)
+            else:
+                made = invoice_service.create_invoice(s, actor, client_id, items)
+    except ServiceError as exc:
+        raise ServiceError(f"Nothing was made: {exc}") from exc
+    ids = {"quote_id": made.id} if kind is DocumentKind.QUOTE else {"invoice_id": made.id}
+    try:
+        with db.session() as s:
+            files = order_files.promote_tmp_files(
+                s, actor, storage, [tmp_id for tmp_id, _ in lines], client_id=client_id, **ids
+            )
+        linked = [
+            quote.item_input(order_file_id=file.id)
+            for (_, quote), file in zip(lines, files, strict=True)
+        ]
+        with db.session() as s:
+            if kind is DocumentKind.QUOTE:
+                made = quotes.update_quote(
+                    s, actor, made.id, linked, DocumentTerms(), expected_version=made.version
+                )
+            else:
+                made = invoice_service.update_invoice(
+                    s, actor, made.id, linked, DocumentTerms(), expected_version=made.version
+                )
+    except Exception as exc:
+        if _take_back(ctx, kind, made.id):
+            raise Conflict(f"Nothing was made: the files could not be attached ({exc}).") from exc
+        raise Conflict(
+            f"{made.number} was made but its files could not be attached ({exc}); "
+            "ask an admin to delete it, then try again."
+        ) from exc
+    after_commit_drain(db, storage)  # the promoted uploads' tmp objects go now
+    return MadeDocument(kind, made.id, made.number, made.total)
+
+
+def _take_back(ctx: AppContext, kind: DocumentKind, document_id: int) -> bool:
+    """Delete a document whose files did not follow it; only admins may delete documents."""
+    if not ctx.actor.is_admin:
+        return False
+    try:
+        with ctx.db.session() as s:
+            if kind is DocumentKind.QUOTE:
+                quotes.delete_quote(s, ctx.actor, document_id)
+            else:
+                invoice_service.delete_invoice(s, ctx.actor, document_id)
+    except Exception:
+        log.warning("quick_order.take_back_failed id=%s", document_id, exc_info=True)
+        return False
+    return True

@@ -1,0 +1,309 @@
+"""The quick order's view model on the real database, real CuraEngine and local storage: files
+in, prices out (and moving with the settings), then one quote or invoice with the files."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+from sqlalchemy import func, select
+
+from core.db.engine import Database
+from core.db.models import OrderFile, TmpFile
+from core.payments.stripe_client import StripeGateway
+from core.services import invoices, quotes, tmp_files
+from core.storage import TMP, LocalStorage
+from desktop.viewmodels.context import AppContext
+from desktop.viewmodels.invoice_delivery import InvoiceDeliveryViewModel
+from desktop.viewmodels.notifier import Level, Notice
+from desktop.viewmodels.quick_order import MadeDocument, QuickOrderViewModel
+from desktop.viewmodels.quick_order_parts import OrderPart, PartStage
+from tests.factories import make_client
+from tests.gui.test_invoice_delivery import gateway, mailbox, services
+from tests.mail.conftest import Mailbox
+
+__all__ = ["gateway", "mailbox"]  # fixtures shared with the invoice delivery tests
+
+MODELS = Path(__file__).resolve().parents[3] / "shared" / "models"
+CUBE = MODELS / "20mm-xyz-cube.stl"
+WALLHOLE = MODELS / "wallhole.obj"
+EMPTY = MODELS / "empty.stl"
+INCHES = MODELS / "featuretype.STL"
+SLICE_TIMEOUT_MS = 180_000
+
+needs_cura = pytest.mark.skipif(
+    not os.environ.get("PRINTDESK_CURA_RESOURCES"),
+    reason="set PRINTDESK_CURA_RESOURCES to Cura's resources to slice for real",
+)
+
+
+@pytest.fixture
+def vm(ctx: AppContext) -> Iterator[QuickOrderViewModel]:
+    model = QuickOrderViewModel(ctx, reslice_delay_ms=50)
+    yield model
+    model.close()
+    model.batch.wait()
+
+
+def _settled(part: OrderPart) -> bool:
+    return part.stage in (PartStage.PRICED, PartStage.FAILED, PartStage.REFUSED)
+
+
+def wait_priced(qtbot: QtBot, vm: QuickOrderViewModel) -> None:
+    qtbot.waitUntil(lambda: all(_settled(p) for p in vm.parts), timeout=SLICE_TIMEOUT_MS)
+    failed = [(p.filename, p.reason) for p in vm.parts if p.stage is PartStage.FAILED]
+    assert not failed
+
+
+def tmp_count(database: Database) -> int:
+    with database.session() as s:
+        return s.scalar(select(func.count()).select_from(TmpFile)) or 0
+
+
+def test_defaults_are_the_first_active_printer_and_material(vm: QuickOrderViewModel) -> None:
+    choices = vm.default_choices()
+    assert choices.printer_id == vm.printers[0].id
+    assert choices.material_id == vm.materials[0].id
+    assert (choices.layer_height_mm, choices.infill_percent, choices.quantity) == (
+        Decimal("0.2"),
+        20,
+        1,
+    )
+
+
+def test_a_refused_file_shows_why_and_stores_nothing(
+    qtbot: QtBot, vm: QuickOrderViewModel, database: Database, storage: LocalStorage
+) -> None:
+    (key,) = vm.add_files([EMPTY])
+    part = vm.part(key)
+    assert part is not None
+    qtbot.waitUntil(lambda: part.stage is PartStage.REFUSED, timeout=20_000)
+    assert "triangles" in part.reason or "empty" in part.reason.lower()
+    assert not part.in_order and vm.order_parts == []
+    assert tmp_count(database) == 0
+    assert storage.list(TMP) == []
+    assert vm.blocked_reason == "Choose the client first."
+
+
+def test_a_file_that_is_not_a_model_is_refused_by_name(
+    vm: QuickOrderViewModel, tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a part")
+    (key,) = vm.add_files([notes])
+    part = vm.part(key)
+    assert part is not None and part.stage is PartStage.REFUSED
+    assert part.reason == "Only STL, OBJ and 3MF files can be printed."
+
+
+@needs_cura
+def test_dropped_files_are_priced_by_curaengine_and_move_with_infill(
+    qtbot: QtBot, vm: QuickOrderViewModel, database: Database
+) -> None:
+    keys = vm.add_files([CUBE, WALLHOLE])
+    wait_priced(qtbot, vm)
+    assert tmp_count(database) == 2
+    cube = vm.part(keys[0])
+    assert cube is not None and cube.quote is not None
+    assert not cube.quote.estimated and cube.quote.slice is not None
+    assert cube.quote.slice.print_time_s > 0 and cube.quote.slice.filament_mm3 > 0
+    before = cube.quote.price.line_total
+    total_before = vm.totals.subtotal
+    assert total_before == sum(
+        (p.quote.price.line_total for p in vm.parts if p.quote is not None), Decimal(0)
+    )
+    # the slice is kept with the upload
+    assert cube.tmp is not None
+    tmp_id = cube.tmp.id
+    with database.session() as s:
+        meta = s.scalars(select(TmpFile.metadata_).where(TmpFile.id == tmp_id)).one()
+    assert meta["slice"]["engine"].startswith("CuraEngine")
+
+    vm.set_choice(cube.key, "infill_percent", 80)
+    assert cube.stage is PartStage.WAITING and cube.quote is None
+    wait_priced(qtbot, vm)
+    assert cube.quote is not None
+    assert cube.quote.price.line_total > before
+    assert vm.totals.subtotal > total_before
+
+    # a quantity prices the same slice again, at once
+    sliced, unit = cube.quote.slice, cube.quote.price.unit_price
+    vm.set_choice(cube.key, "quantity", 3)
+    assert cube.stage is PartStage.PRICED and cube.quote is not None
+    assert cube.quote.slice is sliced
+    assert cube.quote.price.line_total == unit * 3
+    assert cube.quote.item_input().quantity == Decimal(3)
+
+
+@needs_cura
+def test_apply_to_all_copies_settings_but_not_quantity(
+    qtbot: QtBot, vm: QuickOrderViewModel
+) -> None:
+    first, second = vm.add_files([CUBE, CUBE])
+    qtbot.waitUntil(lambda: all(p.tmp is not None for p in vm.parts), timeout=30_000)
+    vm.set_choice(first, "supports", True)
+    vm.set_choice(first, "layer_height_mm", Decimal("0.28"))
+    vm.set_choice(second, "quantity", 3)
+    vm.apply_to_all(first)
+    other = vm.part(second)
+    assert other is not None
+    assert other.choices.supports and other.choices.layer_height_mm == Decimal("0.28")
+    assert other.choices.quantity == 3
+    wait_priced(qtbot, vm)
+    assert other.quote is not None and other.quote.price.quantity == 3
+
+
+@needs_cura
+def test_an_invoice_takes_the_files_and_leaves_no_tmp_copy(
+    qtbot: QtBot, vm: QuickOrderViewModel, database: Database, storage: LocalStorage
+) -> None:
+    client_id = make_client(database)
+    (key,) = vm.add_files([CUBE])
+    wait_priced(qtbot, vm)
+    vm.set_client(client_id)
+    part = vm.part(key)
+    assert part is not None and part.quote is not None
+    price = part.quote.price.line_total
+    assert vm.can_make
+    with (
+        qtbot.waitSignal(vm.document_made, timeout=60_000) as made,
+        qtbot.waitSignal(vm.open_document),
+    ):
+        assert vm.make_invoice()
+    document = made.args[0]
+    assert isinstance(document, MadeDocument)
+    with database.session() as s:
+        invoice = invoices.get_invoice(s, document.id)
+        files = s.scalars(select(OrderFile).where(OrderFile.invoice_id == document.id)).all()
+    assert invoice.client_id == client_id and len(invoice.items) == 1
+    (item,) = invoice.items
+    (order_file,) = files
+    assert item.order_file_id == order_file.id
+    assert item.line_total == price
+    assert item.breakdown["engine"].startswith("CuraEngine")
+    assert order_file.metadata_["slice"]["price"]["line_total"] == f"{price:f}"
+    assert storage.exists("order-files", order_file.storage_key)
+    assert tmp_count(database) == 0
+    assert storage.list(TMP) == []
+    assert vm.parts == []
+
+
+@needs_cura
+def test_a_quote_keeps_the_orientation_chosen(
+    qtbot: QtBot, vm: QuickOrderViewModel, database: Database
+) -> None:
+    client_id = make_client(database)
+    vm.set_client(client_id)
+    (key,) = vm.add_files([CUBE])
+    wait_priced(qtbot, vm)
+    vm.lay_flat(key, [1.0, 0.0, 0.0])  # the cube's +x face down
+    part = vm.part(key)
+    assert part is not None and part.transform is not None
+    wait_priced(qtbot, vm)
+    with qtbot.waitSignal(vm.document_made, timeout=60_000) as made:
+        vm.make_quote()
+    with database.session() as s:
+        quote = quotes.get_quote(s, made.args[0].id)
+        order_file = s.scalars(select(OrderFile).where(OrderFile.quote_id == quote.id)).one()
+    assert quote.items[0].order_file_id == order_file.id
+    assert order_file.metadata_["orientation"] == list(part.transform)
+    assert quote.items[0].description.startswith("20mm-xyz-cube.stl")
+
+
+def test_inch_file_rescales_with_one_click(qtbot: QtBot, vm: QuickOrderViewModel) -> None:
+    (key,) = vm.add_files([INCHES])
+    part = vm.part(key)
+    assert part is not None
+    qtbot.waitUntil(lambda: part.tmp is not None, timeout=30_000)
+    vm.cancel(key)
+    assert part.file_units == "inch" and not part.rescaled
+    small = part.shown_mesh()
+    vm.toggle_rescale(key)
+    assert part.scale == 25.4
+    big = part.shown_mesh()
+    assert small is not None and big is not None
+    assert big.extents.max() == pytest.approx(small.extents.max() * 25.4)
+    vm.cancel(key)
+
+
+@needs_cura
+def test_an_invoice_can_go_out_with_its_stripe_link(
+    qtbot: QtBot,
+    ctx: AppContext,
+    database: Database,
+    storage: LocalStorage,
+    gateway: StripeGateway,
+    mailbox: tuple[Mailbox, int],
+) -> None:
+    box, port = mailbox
+    delivery = InvoiceDeliveryViewModel(ctx, services=services(gateway, storage, port))
+    vm = QuickOrderViewModel(ctx, delivery=delivery, reslice_delay_ms=50)
+    try:
+        vm.set_client(make_client(database, "Ada Lovelace", "ada@example.com"))
+        vm.add_files([CUBE])
+        wait_priced(qtbot, vm)
+        vm.email_link = True
+        with qtbot.waitSignal(vm.document_made, timeout=60_000) as made:
+            vm.make_invoice()
+        with database.session() as s:
+            invoice = invoices.get_invoice(s, made.args[0].id)
+        assert invoice.stripe_session_id
+        assert delivery.last_link is not None
+        (mail,) = box.delivered
+        assert mail.rcpt_tos == ["ada@example.com"]
+        body = mail.message().get_body(("plain",))
+        assert body is not None and delivery.last_link.url in body.get_content()
+    finally:
+        vm.close()
+        vm.batch.wait()
+
+
+def test_auto_orient_turns_the_part_and_keeps_it_with_the_upload(
+    qtbot: QtBot, vm: QuickOrderViewModel, database: Database
+) -> None:
+    (key,) = vm.add_files([WALLHOLE])
+    part = vm.part(key)
+    assert part is not None
+    qtbot.waitUntil(lambda: part.tmp is not None, timeout=30_000)
+    vm.cancel(key)
+    vm.auto_orient(key)
+    qtbot.waitUntil(lambda: part.transform is not None, timeout=30_000)
+    assert part.stage is PartStage.WAITING  # a new orientation is a new slice
+    vm.cancel(key)
+    shown = part.shown_mesh()
+    assert shown is not None and shown.bounds[0][2] == pytest.approx(0.0, abs=1e-6)
+    assert part.tmp is not None and part.transform is not None
+    tmp_id, turned = part.tmp.id, list(part.transform)
+    with database.session() as s:
+        meta = s.scalars(select(TmpFile.metadata_).where(TmpFile.id == tmp_id)).one()
+    assert meta["orientation"] == turned
+    vm.reset_orientation(key)
+    assert part.transform is None
+    vm.cancel(key)
+
+
+@needs_cura
+def test_an_upload_gone_before_the_quote_leaves_no_quote(
+    qtbot: QtBot, vm: QuickOrderViewModel, ctx: AppContext, database: Database
+) -> None:
+    vm.set_client(make_client(database))
+    (key,) = vm.add_files([CUBE])
+    wait_priced(qtbot, vm)
+    part = vm.part(key)
+    assert part is not None and part.tmp is not None
+    with database.session() as s:  # expired meanwhile: maintenance deleted the upload
+        tmp_files.delete_tmp(s, ctx.actor, part.tmp.id)
+    notices: list[Notice] = []
+    ctx.notifier.posted.connect(notices.append)
+    with qtbot.waitSignal(vm.busy_changed, check_params_cb=lambda: not vm.making):
+        vm.make_quote()
+    assert notices[-1].level is Level.WARNING
+    assert notices[-1].text.startswith("Nothing was made: the files could not be attached")
+    with database.session() as s:
+        assert quotes.list_quotes(s, quotes.QuoteFilter()) == []
+        assert s.scalar(select(func.count()).select_from(OrderFile)) == 0
+    assert vm.part(key) is part  # the order stays on screen to fix and try again
