@@ -1,20 +1,30 @@
-"""Where PrintDesk keeps its data and how it reaches its database (env vars, config file)."""
+"""Where PrintDesk keeps its data and how it reaches its database (env vars, keyring, config
+file). Secrets come from the environment or the OS keyring (`core.secrets`), never the file."""
 
 from __future__ import annotations
 
+import logging
+import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
 
+log = logging.getLogger(__name__)
+
 APP_NAME = "PrintDesk"
+
+
+class ConfigError(ValueError):
+    """The config file cannot take what was asked; the message is for a person."""
 
 
 def default_data_dir() -> Path:
@@ -25,21 +35,118 @@ def default_config_file() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "printdesk.toml"
 
 
+def default_log_dir() -> Path:
+    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+def config_file_path() -> Path:
+    return Path(os.environ.get("PRINTDESK_CONFIG", str(default_config_file())))
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The TOML file's keys, or nothing when there is no file."""
+    if not path.is_file():
+        return {}
+    with path.open("rb") as fh:
+        return tomllib.load(fh)
+
+
 class _TomlFileSource(PydanticBaseSettingsSource):
     """Reads the optional TOML config file named by PRINTDESK_CONFIG (or the platform default)."""
 
     def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
         super().__init__(settings_cls)
-        self._data: dict[str, Any] = {}
-        if path.is_file():
-            with path.open("rb") as fh:
-                self._data = tomllib.load(fh)
+        self._data = read_config_file(path)
+        # Older files may still hold one; it keeps working, but the log says where it belongs.
+        for name in sorted(_secrets_in(self._data)):
+            log.warning("config.secret_in_file key=%s file=%s", name, path)
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return self._data.get(field_name), field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        return {k: v for k, v in self._data.items() if k in self.settings_cls.model_fields}
+        return _by_alias(self.settings_cls, self._data)
+
+
+class _KeyringSource(PydanticBaseSettingsSource):
+    """Secrets kept in the OS keyring (ranked after the environment, before the file)."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        from core.secrets import keyring_secrets
+
+        return _by_alias(self.settings_cls, keyring_secrets())
+
+
+def _by_alias(settings_cls: type[BaseSettings], values: Mapping[str, Any]) -> dict[str, Any]:
+    """Values keyed as validation expects them: a field with an env alias (``database_url``
+    is read as ``DATABASE_URL``) is only found under that alias."""
+    fields = settings_cls.model_fields
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        if name in fields:
+            alias = fields[name].validation_alias
+            out[alias if isinstance(alias, str) else name] = value
+    return out
+
+
+def _secrets_in(values: Mapping[str, Any]) -> set[str]:
+    from core.secrets import SECRET_FIELDS
+
+    found = {k for k, v in values.items() if k in SECRET_FIELDS and v}
+    url = values.get("database_url")
+    if isinstance(url, str) and _url_password(url):
+        found.add("database_url")
+    return found
+
+
+def _url_password(url: str) -> str | None:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).password
+    except Exception:  # an unparsable URL fails where it is used, with its own message
+        return None
+
+
+def write_config_file(path: Path, values: Mapping[str, Any]) -> None:
+    """Merge ``values`` into the TOML file; a secret is refused with where it goes instead."""
+    from core.secrets import SECRETS
+
+    refused = _secrets_in(values)
+    if refused:
+        name = sorted(refused)[0]
+        spec = next((s for s in SECRETS if s.field == name), None)
+        if spec is None:  # a database URL with a password in it
+            raise ConfigError(
+                "The config file does not keep passwords: put database_url in it without "
+                "the password and keep the password with `printdesk secrets set "
+                "database-password` (or in PRINTDESK_DATABASE_PASSWORD)."
+            )
+        raise ConfigError(
+            f"The config file does not keep secrets: keep {name} with `printdesk secrets set "
+            f"{spec.name}` (or in the {spec.env} environment variable)."
+        )
+    unknown = sorted(set(values) - set(AppConfig.model_fields))
+    if unknown:
+        raise ConfigError(f"Unknown setting {unknown[0]!r} for the config file.")
+    data = {**read_config_file(path), **values}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("".join(f"{k} = {_toml_value(v)}\n" for k, v in data.items() if v is not None))
+    os.replace(tmp, path)
+
+
+def _toml_value(value: Any) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return json.dumps(str(value))  # a JSON string is a valid TOML basic string
 
 
 class AppConfig(BaseSettings):
@@ -53,8 +160,15 @@ class AppConfig(BaseSettings):
         validation_alias="DATABASE_URL",
         description="PostgreSQL URL; unset means the embedded server in data_dir.",
     )
-    config_file: Path = Field(default_factory=default_config_file)
+    # The password of DATABASE_URL's user when the URL leaves it out (kept in the keyring).
+    database_password: str | None = None
+    config_file: Path = Field(default_factory=config_file_path)
     log_level: str = "INFO"
+    log_dir: Path = Field(default_factory=default_log_dir)
+
+    # Backups of this counter: `printdesk backup` and, when daily, the desktop's timer.
+    backup_dir: Path | None = None
+    backup_daily: bool = False
 
     # Stripe: off until a secret key is set. The API base is only changed for tests.
     stripe_secret_key: str | None = Field(default=None, validation_alias="STRIPE_SECRET_KEY")
@@ -79,7 +193,8 @@ class AppConfig(BaseSettings):
     supabase_url: str | None = None
     supabase_service_key: str | None = None
 
-    # The relay (cloud side).
+    # The relay: where the counters reach it (health page), and its own limits (cloud side).
+    relay_url: str | None = None
     relay_max_body_bytes: int = 256 * 1024
     relay_maintenance_interval_s: int = 300
 
@@ -92,10 +207,21 @@ class AppConfig(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        import os
+        return (
+            init_settings,
+            env_settings,
+            _KeyringSource(settings_cls),
+            _TomlFileSource(settings_cls, config_file_path()),
+        )
 
-        path = Path(os.environ.get("PRINTDESK_CONFIG", str(default_config_file())))
-        return (init_settings, env_settings, _TomlFileSource(settings_cls, path))
+    @model_validator(mode="after")
+    def _password_into_url(self) -> AppConfig:
+        if self.database_url and self.database_password and not _url_password(self.database_url):
+            from sqlalchemy.engine import make_url
+
+            url = make_url(self.database_url).set(password=self.database_password)
+            self.database_url = url.render_as_string(hide_password=False)
+        return self
 
     @property
     def pgdata_dir(self) -> Path:

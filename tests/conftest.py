@@ -22,6 +22,15 @@ TEMPLATE = "printdesk_template"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _log_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The app's and the CLI's log files go to the run's own folder, never the user's."""
+    path = tmp_path_factory.mktemp("logs")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PRINTDESK_LOG_DIR", str(path))
+        yield path
+
+
 class PgCluster:
     def __init__(self, admin_uri: str, socket_uri_for: object) -> None:
         self.admin_uri = admin_uri

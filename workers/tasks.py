@@ -8,7 +8,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import SIGNAL, QObject, QRunnable, QThreadPool, Signal
 
 log = logging.getLogger(__name__)
 
@@ -89,12 +89,23 @@ class Task(QRunnable):
 class TaskRunner:
     """Owns the pool and the tasks in flight, so a window can cancel and wait on close."""
 
-    def __init__(self, pool: QThreadPool | None = None) -> None:
+    def __init__(
+        self,
+        pool: QThreadPool | None = None,
+        *,
+        on_unhandled_failure: Callable[[str, str], None] | None = None,
+    ) -> None:
         self.pool = pool or QThreadPool()
         self._tasks: set[Task] = set()
+        self._on_unhandled_failure = on_unhandled_failure
 
     def start(self, task: Task) -> Task:
         self._tasks.add(task)
+        # A failure nobody listens for would vanish: it goes to the fallback (the notifier).
+        if self._on_unhandled_failure is not None and not task.signals.receivers(
+            SIGNAL("failed(QString,QString)")
+        ):
+            task.signals.failed.connect(self._on_unhandled_failure)
         task.signals.finished.connect(lambda _=None: self._tasks.discard(task))
         task.signals.failed.connect(lambda *_: self._tasks.discard(task))
         task.signals.cancelled.connect(lambda: self._tasks.discard(task))
