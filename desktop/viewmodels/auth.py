@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from core import health
 from core.actor import SYSTEM_ACTOR, Actor
+from core.config import AppConfig, ConfigError, write_config_file
 from core.db.engine import Database
 from core.enums import Role
 from core.errors import ServiceError
+from core.mail import MailSettings
+from core.secrets import SecretError, set_secret
 from core.services import settings, users
+from workers.tasks import CancelToken, Task, TaskRunner
+
+CHECK_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -24,6 +33,26 @@ class ShopSetup:
     admin_email: str
     password: str
     password_again: str
+    # Optional at first start: payments by Stripe and email by SMTP.
+    stripe_key: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_username: str = ""
+    smtp_password: str = ""
+
+    def mail_settings(self) -> MailSettings | None:
+        if not self.smtp_host.strip():
+            return None
+        security = self.smtp_security if self.smtp_security in ("ssl", "none") else "starttls"
+        return MailSettings(
+            host=self.smtp_host.strip(),
+            port=self.smtp_port,
+            security=security,  # type: ignore[arg-type]
+            username=self.smtp_username.strip() or None,
+            password=self.smtp_password or None,
+            timeout_s=CHECK_TIMEOUT_S,
+        )
 
 
 class AuthViewModel(QObject):
@@ -31,12 +60,60 @@ class AuthViewModel(QObject):
 
     error_changed = Signal(str)
     signed_in = Signal(object)  # Actor
+    # (what, PartHealth): "slicer" on opening the setup, "stripe" / "email" after "Test".
+    checked = Signal(str, object)
 
-    def __init__(self, db: Database) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        config: Callable[[], AppConfig] = AppConfig,
+        runner: TaskRunner | None = None,
+    ) -> None:
         super().__init__()
         self._db = db
+        self._config = config
+        self._runner = runner or TaskRunner()
         self.error = ""
         self.actor: Actor | None = None
+        self.checking: set[str] = set()
+
+    # -- first-run checks (off the GUI thread)
+    def find_slicer(self) -> None:
+        self._check("slicer", health.check_slicer)
+
+    def test_stripe(self, key: str) -> None:
+        config = self._config()
+        self._check(
+            "stripe",
+            lambda: health.check_stripe(
+                key, api_base=config.stripe_api_base, timeout_s=CHECK_TIMEOUT_S
+            ),
+        )
+
+    def test_email(self, form: ShopSetup) -> None:
+        mail = form.mail_settings()
+        self._check("email", lambda: health.check_email(mail))
+
+    def _check(self, what: str, check: Callable[[], health.PartHealth]) -> None:
+        if what in self.checking:
+            return
+
+        def work(_progress: Callable[[float], None], _cancel: CancelToken) -> health.PartHealth:
+            return health.run_named([(what, check)], timeout_s=CHECK_TIMEOUT_S)[0]
+
+        task = Task(work)
+        task.signals.finished.connect(lambda result: self._checked(what, result))
+        self.checking.add(what)
+        self._runner.start(task)
+
+    def _checked(self, what: str, result: health.PartHealth) -> None:
+        self.checking.discard(what)
+        self.checked.emit(what, result)
+
+    def wait(self) -> None:
+        """Let running checks end (a dialog closing, a test finishing)."""
+        self._runner.wait()
 
     def needs_setup(self) -> bool:
         with self._db.session() as s:
@@ -67,6 +144,11 @@ class AuthViewModel(QObject):
             self._fail("The two passwords are not the same.")
             return None
         try:
+            self._save_connections(form)
+        except (SecretError, ConfigError) as exc:
+            self._fail(str(exc))
+            return None
+        try:
             with self._db.session() as s:
                 if users.count_users(s) > 0:
                     self._fail("This shop is already set up: sign in instead.")
@@ -92,6 +174,23 @@ class AuthViewModel(QObject):
             self._fail(str(exc))
             return None
         return self._done(users.actor_for(user))
+
+    def _save_connections(self, form: ShopSetup) -> None:
+        """Secrets to the keyring, the rest to the config file; nothing when none was given."""
+        if form.stripe_key.strip():
+            set_secret("stripe-secret-key", form.stripe_key.strip())
+        mail = form.mail_settings()
+        if mail is None:
+            return
+        if mail.password:
+            set_secret("smtp-password", mail.password)
+        values: dict[str, Any] = {
+            "smtp_host": mail.host,
+            "smtp_port": mail.port,
+            "smtp_security": mail.security,
+            "smtp_username": mail.username,
+        }
+        write_config_file(self._config().config_file, values)
 
     def _done(self, actor: Actor) -> Actor:
         self.actor = actor

@@ -20,8 +20,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.viewmodels.context import AppContext
+from desktop.viewmodels.health import HealthViewModel
 from desktop.viewmodels.settings import SettingsViewModel
 from desktop.viewmodels.shell import ShellViewModel
+from desktop.views.health import HealthPanel
 from desktop.views.jobs import PRINTER_STATUS_COLOURS
 from desktop.views.page import Page
 from desktop.views.settings_catalog import (
@@ -52,11 +54,12 @@ QFrame#readOnly QLabel {{ color: #23476e; }}
 GROUPS = (
     ("SHOP", ("business", "money", "numbering", "pricing", "jobs", "files")),
     ("EQUIPMENT & PEOPLE", ("printers", "materials", "users")),
+    ("THIS COUNTER", ("health",)),
 )
 
 
 class SettingsPage(Page):
-    def __init__(self, vm: SettingsViewModel) -> None:
+    def __init__(self, vm: SettingsViewModel, health: HealthPanel | None = None) -> None:
         super().__init__(
             "Settings", "Your shop's details and terms, its printers, materials and users"
         )
@@ -89,7 +92,9 @@ class SettingsPage(Page):
             "materials": self.materials,
             "users": self.users,
         }
-        titles = {entry.key: entry.title for entry in vm.pages}
+        # Pages the settings view model does not know: shown here, not saved or stepped through.
+        self.extra: dict[str, QWidget] = {"health": health} if health is not None else {}
+        titles = {entry.key: entry.title for entry in vm.pages} | {"health": "Health"}
         self._items: dict[str, QListWidgetItem] = {}
         self._widgets: dict[str, QWidget] = {}
         for group, keys in GROUPS:
@@ -97,16 +102,20 @@ class SettingsPage(Page):
             header.setFlags(Qt.ItemFlag.NoItemFlags)
             self.nav.addItem(header)
             for key in keys:
+                if key == "health" and not self.extra:
+                    continue
                 item = QListWidgetItem(titles[key])
                 item.setData(KEY_ROLE, key)
                 self.nav.addItem(item)
                 self._items[key] = item
                 section = vm.section(key)
-                if section is not None:
+                if key in self.extra:
+                    widget: QWidget = self.extra[key]
+                elif section is not None:
                     form = SectionForm(section)
                     self.forms[key] = form
                     section.dirty_changed.connect(lambda key=key: self._mark_dirty(key))
-                    widget: QWidget = form
+                    widget = form
                 else:
                     widget = self._panel_page(self.panels[key])
                 self._widgets[key] = widget
@@ -170,8 +179,11 @@ class SettingsPage(Page):
 
     def _nav_changed(self, item: QListWidgetItem | None, _previous: object) -> None:
         key = item.data(KEY_ROLE) if item is not None else None
-        if isinstance(key, str):
+        if key in self.extra:
+            self.stack.setCurrentWidget(self.extra[key])
+        elif isinstance(key, str):
             self.vm.show(key)
+            self._show(key)
 
     def _step(self, step: int) -> None:
         keys = self.section_keys()
@@ -191,4 +203,7 @@ def build_settings_page(ctx: AppContext, shell: ShellViewModel) -> SettingsPage:
     """The settings screen and its view model (``page.vm``): call ``page.vm.refresh()`` when
     another counter changes printers, materials or the settings."""
     colours = {status.value: colour for status, colour in PRINTER_STATUS_COLOURS.items()}
-    return SettingsPage(SettingsViewModel(ctx, shell, status_colours=colours, muted=MUTED))
+    return SettingsPage(
+        SettingsViewModel(ctx, shell, status_colours=colours, muted=MUTED),
+        HealthPanel(HealthViewModel(ctx)),
+    )

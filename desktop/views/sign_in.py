@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from core.health import PartHealth, State
 from desktop.viewmodels.auth import AuthViewModel, ShopSetup
-from desktop.views.theme import STYLESHEET
+from desktop.views.theme import BAD, MUTED, OK, STYLESHEET
+
+SECURITY_CHOICES = (
+    ("STARTTLS (port 587)", "starttls"),
+    ("SSL (port 465)", "ssl"),
+    ("None", "none"),
+)
 
 
 def _heading(text: str, sub: str) -> QWidget:
@@ -100,7 +111,7 @@ class SetupDialog(QDialog):
         self.vm = vm
         self.setWindowTitle("Set up PrintDesk")
         self.setStyleSheet(STYLESHEET)
-        self.setMinimumWidth(520)
+        self.setMinimumWidth(980)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(28, 24, 28, 20)
         layout.addWidget(
@@ -144,7 +155,14 @@ class SetupDialog(QDialog):
             ("Password again", self.password_again),
         ):
             form.addRow(label, widget)
-        layout.addLayout(form)
+        columns = QHBoxLayout()
+        columns.setSpacing(32)
+        for column in (form, self._connections()):
+            holder = QVBoxLayout()
+            holder.addLayout(column)
+            holder.addStretch(1)
+            columns.addLayout(holder, 1)
+        layout.addLayout(columns)
         self.error = _error_label()
         layout.addWidget(self.error)
         buttons = QDialogButtonBox(
@@ -158,13 +176,105 @@ class SetupDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         vm.error_changed.connect(self._show_error)
+        vm.checked.connect(self._show_check)
+        self.shop_name.setFocus()
+        vm.find_slicer()
+
+    def _connections(self) -> QFormLayout:
+        """This computer's slicer, and the optional Stripe and email settings with "Test"."""
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        heading = QLabel("This computer")
+        heading.setObjectName("sectionTitle")
+        form.addRow(heading)
+        self.slicer = _check_label("Looking for CuraEngine and Cura's printer definitions…")
+        form.addRow("Slicer", self.slicer)
+
+        heading = QLabel("Card payments and email (optional)")
+        heading.setObjectName("sectionTitle")
+        form.addRow(heading)
+        self.stripe_key = QLineEdit()
+        self.stripe_key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.stripe_key.setPlaceholderText("sk_live_… or sk_test_…")
+        self.stripe_test = QPushButton("Test")
+        self.stripe_test.setToolTip("Ask Stripe whether this key works")
+        self.stripe_test.clicked.connect(lambda: self.vm.test_stripe(self.stripe_key.text()))
+        form.addRow("Stripe secret key", _with_button(self.stripe_key, self.stripe_test))
+        self.stripe_result = _check_label("")
+        form.addRow("", self.stripe_result)
+
+        self.smtp_host = QLineEdit()
+        self.smtp_host.setPlaceholderText("smtp.example.com")
+        self.smtp_port = QSpinBox()
+        self.smtp_port.setRange(1, 65535)
+        self.smtp_port.setValue(587)
+        self.smtp_port.setMinimumWidth(110)
+        self.smtp_port.setToolTip("Port")
+        self.smtp_security = QComboBox()
+        for text, value in SECURITY_CHOICES:
+            self.smtp_security.addItem(text, value)
+        self.smtp_security.currentIndexChanged.connect(self._default_port)
+        server = QHBoxLayout()
+        server.addWidget(self.smtp_host, 1)
+        server.addWidget(self.smtp_port)
+        server_box = QWidget()
+        server_box.setLayout(server)
+        server.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Mail server", server_box)
+        form.addRow("Security", self.smtp_security)
+        self.smtp_username = QLineEdit()
+        self.smtp_password = QLineEdit()
+        self.smtp_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.email_test = QPushButton("Test")
+        self.email_test.setToolTip("Connect to the mail server and log in; nothing is sent")
+        self.email_test.clicked.connect(lambda: self.vm.test_email(self._form()))
+        form.addRow("Mail username", self.smtp_username)
+        form.addRow("Mail password", _with_button(self.smtp_password, self.email_test))
+        self.email_result = _check_label("")
+        form.addRow("", self.email_result)
+        note = QLabel("Keys and passwords are kept in this computer's keyring.")
+        note.setObjectName("muted")
+        note.setWordWrap(True)
+        form.addRow("", note)
+        self.stripe_key.textChanged.connect(lambda text: self.stripe_test.setEnabled(bool(text)))
+        self.smtp_host.textChanged.connect(lambda text: self.email_test.setEnabled(bool(text)))
+        self.stripe_test.setEnabled(False)
+        self.email_test.setEnabled(False)
+        return form
+
+    def _default_port(self) -> None:
+        ports = {"starttls": 587, "ssl": 465}
+        port = ports.get(str(self.smtp_security.currentData()))
+        if port is not None and self.smtp_port.value() in (25, 465, 587):
+            self.smtp_port.setValue(port)
+
+    def _show_check(self, what: str, result: PartHealth) -> None:
+        label = {"slicer": self.slicer, "stripe": self.stripe_result, "email": self.email_result}
+        _show_result(label[what], result)
+        # A longer answer must not squeeze the form: grow the dialog to fit it.
+        layout = self.layout()
+        needed = layout.totalHeightForWidth(self.width()) if layout is not None else 0
+        if needed > self.height():
+            self.resize(self.width(), needed)
 
     def _show_error(self, message: str) -> None:
         self.error.setText(message)
         self.error.setVisible(bool(message))
 
+    def done(self, result: int) -> None:
+        self.vm.wait()
+        super().done(result)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.vm.wait()
+        super().closeEvent(event)
+
     def _submit(self) -> None:
-        form = ShopSetup(
+        if self.vm.set_up(self._form()) is not None:
+            self.accept()
+
+    def _form(self) -> ShopSetup:
+        return ShopSetup(
             shop_name=self.shop_name.text(),
             tax_id=self.tax_id.text(),
             email=self.shop_email.text(),
@@ -174,6 +284,38 @@ class SetupDialog(QDialog):
             admin_email=self.admin_email.text(),
             password=self.password.text(),
             password_again=self.password_again.text(),
+            stripe_key=self.stripe_key.text(),
+            smtp_host=self.smtp_host.text(),
+            smtp_port=self.smtp_port.value(),
+            smtp_security=str(self.smtp_security.currentData()),
+            smtp_username=self.smtp_username.text(),
+            smtp_password=self.smtp_password.text(),
         )
-        if self.vm.set_up(form) is not None:
-            self.accept()
+
+
+def _check_label(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setStyleSheet(f"color: {MUTED};")
+    label.setVisible(bool(text))
+    return label
+
+
+def _show_result(label: QLabel, result: PartHealth) -> None:
+    if result.state is State.OK:
+        label.setText(f"✓ {result.detail}")
+        label.setStyleSheet(f"color: {OK};")
+    else:
+        label.setText(f"✗ {result.detail}\n{result.fix}" if result.fix else f"✗ {result.detail}")
+        label.setStyleSheet(f"color: {BAD if result.state is State.FAILED else MUTED};")
+    label.setVisible(True)
+
+
+def _with_button(field: QWidget, button: QPushButton) -> QWidget:
+    box = QWidget()
+    row = QHBoxLayout(box)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.addWidget(field, 1)
+    row.addWidget(button)
+    return box
