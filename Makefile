@@ -22,7 +22,7 @@ PYINSTALLER_PIN := pyinstaller==6.22.3
 MYPY_DIRS := $(shell for d in core workers desktop relay cli migrations tests bench; do \
 	if [ -n "$$(find $$d -name '*.py' -print -quit 2>/dev/null)" ]; then echo $$d; fi; done)
 
-.PHONY: venv .venv run system-deps cura lint test bench bundle clean distclean
+.PHONY: venv .venv run system-deps cura lint test bench bundle bundle-test clean distclean
 
 venv .venv: $(VENV_STAMP)
 
@@ -62,7 +62,8 @@ lint: $(VENV_STAMP)
 	$(BIN)/lint-imports
 
 # pytest-xvfb starts an Xvfb display for the run; plain widget tests use the offscreen
-# platform (tests/gui/conftest.py), the 3D view needs xcb on that display.
+# platform (tests/gui/conftest.py), the 3D view needs xcb on that display: the Qt platform is
+# chosen once per process, so tests/gui3d runs in a second pytest.
 # Each run gets its own temp folder: run as root, the embedded PostgreSQL runs as another
 # user, and a second pytest starting meanwhile makes /tmp/pytest-of-root private again,
 # which cuts the first run's server off from its data.
@@ -70,8 +71,11 @@ lint: $(VENV_STAMP)
 test: $(VENV_STAMP) system-deps cura lint
 	@tmp=$$(mktemp -d /tmp/printdesk-test.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; \
 	PRINTDESK_CURA_RESOURCES=$(CURA_RESOURCES) $(BIN)/python -m pytest --xvfb-backend=xvfb \
-		--basetemp="$$tmp/pytest" --durations=10 \
-		|| { rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests."; else exit $$rc; fi; }
+		--ignore=tests/gui3d --basetemp="$$tmp/pytest" --durations=10 \
+		|| { rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests."; else exit $$rc; fi; }; \
+	QT_QPA_PLATFORM=xcb PRINTDESK_CURA_RESOURCES=$(CURA_RESOURCES) $(BIN)/python -m pytest \
+		tests/gui3d --xvfb-backend=xvfb --basetemp="$$tmp/pytest-3d" --durations=5 \
+		|| { rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no 3D tests."; else exit $$rc; fi; }
 
 bench: $(VENV_STAMP)
 	@for script in bench/*.py; do \
@@ -84,6 +88,23 @@ bench: $(VENV_STAMP)
 bundle: $(VENV_STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check '$(PYINSTALLER_PIN)'
 	$(BIN)/pyinstaller --noconfirm build.spec
+
+BUNDLE_EXE := dist/printdesk/printdesk
+BUNDLE_SOURCES := build.spec pyproject.toml $(shell find cli core desktop workers relay migrations \
+	resources -type f ! -name '*.pyc' 2>/dev/null)
+
+# The bundle is dated when its build started, so a source edited during a build is newer.
+$(BUNDLE_EXE): $(VENV_STAMP) $(BUNDLE_SOURCES)
+	@mkdir -p build && touch build/.bundle-started
+	@$(MAKE) --no-print-directory bundle
+	@touch -r build/.bundle-started $@
+
+# The built bundle must start with no Python around it: a bare environment (no venv on PATH,
+# no PYTHONPATH) and a fresh HOME. It is rebuilt first when a source changed.
+bundle-test: $(BUNDLE_EXE)
+	@home=$$(mktemp -d /tmp/printdesk-bundle-home.XXXXXX); trap 'rm -rf "$$home"' EXIT; \
+	env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$$home" LANG=C.UTF-8 \
+		$(BUNDLE_EXE) --smoke-test
 
 clean:
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .hypothesis

@@ -31,6 +31,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(quote_commands.app, name="quote")
     app.add_typer(invoice_commands.app, name="invoice")
     app.add_typer(file_commands.app, name="file")
+    from cli import attachment_commands
+
+    app.add_typer(attachment_commands.app, name="attachment")
     app.add_typer(storage_commands.app, name="storage")
     app.add_typer(maintenance_commands.app, name="maintenance")
     app.add_typer(payments_commands.app, name="payments")
@@ -39,3 +42,9 @@ def register(app: typer.Typer) -> None:
     app.command("slice")(slice_commands.slice_command)
     app.command("analyze")(analyze_commands.analyze_command)
     app.command("screenshot")(screenshot_commands.screenshot_command)
+
+    from cli import backup_commands, secrets_commands
+
+    app.add_typer(secrets_commands.app, name="secrets")
+    app.command("backup")(backup_commands.backup_command)
+    app.command("restore")(backup_commands.restore_command)

