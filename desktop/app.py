@@ -219,7 +219,7 @@ def run_desktop(argv: Sequence[str] | None = None, *, smoke_test: bool = False) 
         window = build_main_window(
             db, actor, settings=QSettings(APP_NAME, APP_NAME), notifier=notifier, runner=runner
         )
-        backups = BackupSchedule(runner, notifier, lambda: config, parent=window)
+        backups = BackupSchedule(runner, notifier, AppConfig, parent=window)  # read anew per check
         window.listener.start()
         window.show()
         backups.start()

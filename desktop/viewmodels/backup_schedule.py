@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from pydantic import ValidationError
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from core.backup import BackupRecord, backup_due, run_backup
@@ -16,9 +17,19 @@ CHECK_EVERY_MS = 15 * 60 * 1000
 FIRST_CHECK_MS = 60 * 1000  # after start-up, not during it
 
 
+def _one_line(exc: ValueError) -> str:
+    if isinstance(exc, ValidationError) and exc.errors():
+        first = exc.errors()[0]
+        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}."
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
 class BackupSchedule(QObject):
     """Runs `core.backup.run_backup` when `backup_due` says so (daily backups turned on and
-    none succeeded in the last 24 hours); every outcome reaches the notifier."""
+    none succeeded in the last 24 hours); every outcome reaches the notifier.
+
+    ``config`` is called on every check, so it should read the settings anew (``AppConfig``
+    itself does): Settings → Backups writes the config file while the app runs."""
 
     finished = Signal(object)  # BackupRecord
 
@@ -37,6 +48,7 @@ class BackupSchedule(QObject):
         self._config = config
         self._clock = clock
         self._task: Task | None = None
+        self._config_problem = ""  # told once, not on every check
         self._timer = QTimer(self)
         self._timer.setInterval(CHECK_EVERY_MS)
         self._timer.timeout.connect(self.check)
@@ -56,7 +68,15 @@ class BackupSchedule(QObject):
         """Start a backup if one is due; the task, or None when nothing was started."""
         if self._task is not None:
             return None
-        config = self._config()
+        try:
+            config = self._config()
+        except ValueError as exc:  # a config file edited by hand into something unreadable
+            message = f"Daily backups cannot read the settings: {_one_line(exc)}"
+            if message != self._config_problem:
+                self._config_problem = message
+                self._notifier.error(message, str(exc))
+            return None
+        self._config_problem = ""
         if not backup_due(config, now=self._clock()):
             return None
 

@@ -19,10 +19,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.viewmodels.backup_settings import BackupSettingsViewModel
 from desktop.viewmodels.context import AppContext
 from desktop.viewmodels.health import HealthViewModel
 from desktop.viewmodels.settings import SettingsViewModel
 from desktop.viewmodels.shell import ShellViewModel
+from desktop.views.backup_settings import BackupSettingsPanel
 from desktop.views.health import HealthPanel
 from desktop.views.jobs import PRINTER_STATUS_COLOURS
 from desktop.views.page import Page
@@ -54,12 +56,17 @@ QFrame#readOnly QLabel {{ color: #23476e; }}
 GROUPS = (
     ("SHOP", ("business", "money", "numbering", "pricing", "jobs", "files")),
     ("EQUIPMENT & PEOPLE", ("printers", "materials", "users")),
-    ("THIS COUNTER", ("health",)),
+    ("THIS COUNTER", ("health", "backups")),
 )
 
 
 class SettingsPage(Page):
-    def __init__(self, vm: SettingsViewModel, health: HealthPanel | None = None) -> None:
+    def __init__(
+        self,
+        vm: SettingsViewModel,
+        health: HealthPanel | None = None,
+        backups: BackupSettingsPanel | None = None,
+    ) -> None:
         super().__init__(
             "Settings", "Your shop's details and terms, its printers, materials and users"
         )
@@ -93,8 +100,10 @@ class SettingsPage(Page):
             "users": self.users,
         }
         # Pages the settings view model does not know: shown here, not saved or stepped through.
-        self.extra: dict[str, QWidget] = {"health": health} if health is not None else {}
-        titles = {entry.key: entry.title for entry in vm.pages} | {"health": "Health"}
+        extra = {"health": health, "backups": backups}
+        self.extra: dict[str, QWidget] = {k: w for k, w in extra.items() if w is not None}
+        titles = {entry.key: entry.title for entry in vm.pages}
+        titles |= {"health": "Health", "backups": "Backups"}
         self._items: dict[str, QListWidgetItem] = {}
         self._widgets: dict[str, QWidget] = {}
         for group, keys in GROUPS:
@@ -102,7 +111,7 @@ class SettingsPage(Page):
             header.setFlags(Qt.ItemFlag.NoItemFlags)
             self.nav.addItem(header)
             for key in keys:
-                if key == "health" and not self.extra:
+                if key in extra and key not in self.extra:
                     continue
                 item = QListWidgetItem(titles[key])
                 item.setData(KEY_ROLE, key)
@@ -206,4 +215,5 @@ def build_settings_page(ctx: AppContext, shell: ShellViewModel) -> SettingsPage:
     return SettingsPage(
         SettingsViewModel(ctx, shell, status_colours=colours, muted=MUTED),
         HealthPanel(HealthViewModel(ctx)),
+        BackupSettingsPanel(BackupSettingsViewModel(ctx)) if ctx.actor.is_admin else None,
     )
