@@ -20,12 +20,9 @@ import socket
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TypeVar
 
 import httpx
 import stripe
@@ -49,25 +46,9 @@ localstripe.resources.Store.dump_to_disk = lambda self: None
 localstripe.server.start()
 """
 
-T = TypeVar("T")
-
 
 def installed() -> bool:
     return importlib.util.find_spec("localstripe") is not None
-
-
-def wait_until(
-    condition: Callable[[], T | None], *, what: str, timeout_s: float = 30.0, every_s: float = 0.05
-) -> T:
-    """Poll ``condition`` until it gives something truthy, and return that; fail on the deadline."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"Timed out after {timeout_s:g} s waiting for {what}.")
-        time.sleep(every_s)
 
 
 @dataclass(frozen=True)
@@ -98,7 +79,11 @@ class LocalStripe:
         self.port = 0
         self._start_timeout_s = start_timeout_s
         self._proc: subprocess.Popen[str] | None = None
-        self._reader: threading.Thread | None = None
+        self._readers: list[threading.Thread] = []
+        # Delivery attempts as localstripe logs them, parsed as the lines arrive; waiters are
+        # woken by each one.
+        self._deliveries: list[Delivery] = []
+        self._logged = threading.Condition()
         self._clients: list[stripe.HTTPClient] = []
 
     @property
@@ -130,17 +115,15 @@ class LocalStripe:
 
     def _spawn(self, port: int) -> bool:
         listening, settled = threading.Event(), threading.Event()
-        log = self.log_path.open("a", encoding="utf-8")
         proc = subprocess.Popen(
             [sys.executable, "-c", _LAUNCH, "--port", str(port), "--from-scratch"],
             cwd=self.work_dir,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=log,
+            stderr=subprocess.PIPE,
             text=True,
         )
-        log.close()
 
         def read_stdout() -> None:
             # aiohttp prints "======== Running on http://[::]:PORT ========" once it listens.
@@ -151,16 +134,47 @@ class LocalStripe:
                     settled.set()
             settled.set()  # end of output: it exited (a taken port, a broken install)
 
-        reader = threading.Thread(target=read_stdout, daemon=True)
-        reader.start()
+        readers = [
+            threading.Thread(target=read_stdout, daemon=True),
+            threading.Thread(target=self._read_log, args=(proc,), daemon=True),
+        ]
+        for reader in readers:
+            reader.start()
         if settled.wait(self._start_timeout_s) and listening.is_set():
-            self._proc, self._reader, self.port = proc, reader, port
+            self._proc, self._readers, self.port = proc, readers, port
             return True
         self._end(proc)
-        reader.join(5)
-        if proc.stdout is not None:
-            proc.stdout.close()
+        self._close(proc, readers)
         return False
+
+    def _read_log(self, proc: subprocess.Popen[str]) -> None:
+        """Keep localstripe's log (stderr) in the log file and note each delivery attempt."""
+        assert proc.stderr is not None
+        with self.log_path.open("a", encoding="utf-8") as log:
+            for line in proc.stderr:
+                log.write(line)
+                log.flush()
+                match = _DELIVERY.match(line.strip())
+                if match is None:
+                    continue
+                with self._logged:
+                    self._deliveries.append(
+                        Delivery(
+                            event_type=match["type"],
+                            delivered=match["ok"] is not None,
+                            status=int(match["status"]) if match["status"] else None,
+                            error=match["err"],
+                        )
+                    )
+                    self._logged.notify_all()
+
+    @staticmethod
+    def _close(proc: subprocess.Popen[str], readers: list[threading.Thread]) -> None:
+        for reader in readers:
+            reader.join(5)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
 
     def _check_answers(self) -> None:
         reply = httpx.get(
@@ -186,11 +200,8 @@ class LocalStripe:
         self._clients.clear()
         if self._proc is not None:
             self._end(self._proc)
-            if self._reader is not None:
-                self._reader.join(5)
-            if self._proc.stdout is not None:
-                self._proc.stdout.close()
-            self._proc = None
+            self._close(self._proc, self._readers)
+            self._proc, self._readers = None, []
 
     def client(self) -> stripe.StripeClient:
         """The real stripe library pointed at this server, set up as PrintDesk's gateway is."""
@@ -219,28 +230,19 @@ class LocalStripe:
 
     def deliveries(self, event_type: str | None = None) -> list[Delivery]:
         """Every delivery attempt so far, oldest first (localstripe tries each one once)."""
-        found: list[Delivery] = []
-        for line in self.log_text().splitlines():
-            match = _DELIVERY.match(line.strip())
-            if match is None or (event_type is not None and match["type"] != event_type):
-                continue
-            found.append(
-                Delivery(
-                    event_type=match["type"],
-                    delivered=match["ok"] is not None,
-                    status=int(match["status"]) if match["status"] else None,
-                    error=match["err"],
-                )
-            )
-        return found
+        with self._logged:
+            return [d for d in self._deliveries if event_type in (None, d.event_type)]
 
     def wait_for_deliveries(
         self, count: int, event_type: str | None = None, *, timeout_s: float = 30.0
     ) -> list[Delivery]:
         """The first ``count`` delivery attempts (of ``event_type``) once localstripe made them."""
+        with self._logged:
+            if self._logged.wait_for(
+                lambda: len(self.deliveries(event_type)) >= count, timeout=timeout_s
+            ):
+                return self.deliveries(event_type)[:count]
         what = f"{count} deliveries" + (f" of {event_type}" if event_type else "")
-        return wait_until(
-            lambda: found[:count] if len(found := self.deliveries(event_type)) >= count else None,
-            what=f"localstripe to log {what}",
-            timeout_s=timeout_s,
+        raise AssertionError(
+            f"Timed out after {timeout_s:g} s waiting for localstripe to log {what}."
         )
