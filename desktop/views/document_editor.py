@@ -69,7 +69,7 @@ from desktop.viewmodels.document_editor import (
 from desktop.viewmodels.documents import DocumentKind, format_date, status_label
 from desktop.views.invoice_delivery import InvoiceDeliveryView
 from desktop.views.mesh_dialog import MeshDialog
-from desktop.views.page import card
+from desktop.views.page import card, section_title
 from desktop.views.payment_dialog import ChevronCombo, PaymentDialog
 from desktop.views.theme import ACCENT, BAD, LINE, MUTED, STATUS_COLOURS, WARN
 
@@ -169,13 +169,6 @@ def set_text(edit: QLineEdit, text: str) -> None:
     """Set a field only if it differs, so the cursor of someone typing is left alone."""
     if edit.text() != text:
         edit.setText(text)
-
-
-def section_title(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setObjectName("sectionTitle")
-    label.setIndent(0)  # line up with the fields below, not half an "x" to the right
-    return label
 
 
 def rule() -> QFrame:

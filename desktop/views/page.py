@@ -48,6 +48,22 @@ def card() -> QFrame:
     return frame
 
 
+def section_title(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setObjectName("sectionTitle")
+    label.setIndent(0)  # line up with the fields below, not half an "x" to the right
+    return label
+
+
+def titled_card(frame: QFrame, title: str) -> QVBoxLayout:
+    """Make ``frame`` a card headed by ``title``; returns the layout to fill below the title."""
+    frame.setObjectName("card")
+    box = QVBoxLayout(frame)
+    box.setContentsMargins(16, 12, 16, 14)
+    box.addWidget(section_title(title))
+    return box
+
+
 class PlaceholderPage(Page):
     """A screen that another part of PrintDesk fills in; it says what is coming."""
 

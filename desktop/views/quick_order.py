@@ -27,7 +27,7 @@ from desktop.viewmodels.quick_order_parts import MODEL_SUFFIXES, PartStage, chec
 from desktop.viewmodels.shell import ShellViewModel
 from desktop.views.client_dialog import ClientDialog
 from desktop.views.mesh_view import MeshView
-from desktop.views.page import Page
+from desktop.views.page import Page, titled_card
 from desktop.views.quick_order_parts import (
     STYLE,
     BreakdownPanel,
@@ -47,12 +47,7 @@ class ClientPicker(QFrame):
     def __init__(self, vm: QuickOrderViewModel) -> None:
         super().__init__()
         self.vm = vm
-        self.setObjectName("card")
-        box = QVBoxLayout(self)
-        box.setContentsMargins(16, 12, 16, 14)
-        title = QLabel("Client")
-        title.setObjectName("sectionTitle")
-        box.addWidget(title)
+        box = titled_card(self, "Client")
         row = QHBoxLayout()
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search by name, company or email")

@@ -30,6 +30,7 @@ from desktop.viewmodels.quick_order_parts import (
     duration_text,
     stage_text,
 )
+from desktop.views.page import titled_card
 from desktop.views.theme import ACCENT, BAD, LINE, MUTED, OK, WARN
 
 STYLE = f"""
@@ -152,13 +153,8 @@ class SettingsPanel(QFrame):
     def __init__(self, vm: QuickOrderViewModel) -> None:
         super().__init__()
         self.vm = vm
-        self.setObjectName("card")
         self._key: str | None = None
-        box = QVBoxLayout(self)
-        box.setContentsMargins(16, 12, 16, 14)
-        title = QLabel("Print settings")
-        title.setObjectName("sectionTitle")
-        box.addWidget(title)
+        box = titled_card(self, "Print settings")
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         form.setHorizontalSpacing(10)
@@ -252,12 +248,7 @@ class BreakdownPanel(QFrame):
     def __init__(self, vm: QuickOrderViewModel) -> None:
         super().__init__()
         self.vm = vm
-        self.setObjectName("card")
-        box = QVBoxLayout(self)
-        box.setContentsMargins(16, 12, 16, 14)
-        title = QLabel("Price of this part")
-        title.setObjectName("sectionTitle")
-        box.addWidget(title)
+        box = titled_card(self, "Price of this part")
         grid = QGridLayout()
         grid.setVerticalSpacing(3)
         grid.setColumnStretch(0, 1)
