@@ -21,13 +21,17 @@ from PySide6.QtWidgets import (
 
 from desktop.viewmodels.backup_settings import BackupSettingsViewModel
 from desktop.viewmodels.context import AppContext
+from desktop.viewmodels.email_settings import EmailSettingsViewModel
 from desktop.viewmodels.health import HealthViewModel
+from desktop.viewmodels.payment_settings import PaymentSettingsViewModel
 from desktop.viewmodels.settings import SettingsViewModel
 from desktop.viewmodels.shell import ShellViewModel
 from desktop.views.backup_settings import BackupSettingsPanel
+from desktop.views.email_settings import EmailSettingsPanel
 from desktop.views.health import HealthPanel
 from desktop.views.jobs import PRINTER_STATUS_COLOURS
 from desktop.views.page import Page
+from desktop.views.payment_settings import PaymentSettingsPanel
 from desktop.views.settings_catalog import (
     CatalogPanel,
     MaterialsPanel,
@@ -56,7 +60,7 @@ QFrame#readOnly QLabel {{ color: #23476e; }}
 GROUPS = (
     ("SHOP", ("business", "money", "numbering", "pricing", "jobs", "files")),
     ("EQUIPMENT & PEOPLE", ("printers", "materials", "users")),
-    ("THIS COUNTER", ("health", "backups")),
+    ("THIS COUNTER", ("health", "backups", "email", "payments")),
 )
 
 
@@ -66,6 +70,8 @@ class SettingsPage(Page):
         vm: SettingsViewModel,
         health: HealthPanel | None = None,
         backups: BackupSettingsPanel | None = None,
+        email: EmailSettingsPanel | None = None,
+        payments: PaymentSettingsPanel | None = None,
     ) -> None:
         super().__init__(
             "Settings", "Your shop's details and terms, its printers, materials and users"
@@ -100,10 +106,15 @@ class SettingsPage(Page):
             "users": self.users,
         }
         # Pages the settings view model does not know: shown here, not saved or stepped through.
-        extra = {"health": health, "backups": backups}
+        extra = {"health": health, "backups": backups, "email": email, "payments": payments}
         self.extra: dict[str, QWidget] = {k: w for k, w in extra.items() if w is not None}
         titles = {entry.key: entry.title for entry in vm.pages}
-        titles |= {"health": "Health", "backups": "Backups"}
+        titles |= {
+            "health": "Health",
+            "backups": "Backups",
+            "email": "Email",
+            "payments": "Payments",
+        }
         self._items: dict[str, QListWidgetItem] = {}
         self._widgets: dict[str, QWidget] = {}
         for group, keys in GROUPS:
@@ -216,4 +227,6 @@ def build_settings_page(ctx: AppContext, shell: ShellViewModel) -> SettingsPage:
         SettingsViewModel(ctx, shell, status_colours=colours, muted=MUTED),
         HealthPanel(HealthViewModel(ctx)),
         BackupSettingsPanel(BackupSettingsViewModel(ctx)) if ctx.actor.is_admin else None,
+        EmailSettingsPanel(EmailSettingsViewModel(ctx)),
+        PaymentSettingsPanel(PaymentSettingsViewModel(ctx)),
     )
