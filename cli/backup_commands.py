@@ -33,8 +33,8 @@ def backup_command(
     target = directory or config.backup_dir
     if target is None:
         fail(
-            "Name a folder for the backup (printdesk backup DIR), or set backup_dir in the "
-            "config file (or PRINTDESK_BACKUP_DIR)."
+            "Name a folder for the backup (printdesk backup DIR), or choose one in "
+            "Settings → Backups (or set PRINTDESK_BACKUP_DIR)."
         )
     try:
         result = backup(config, target)

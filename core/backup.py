@@ -336,7 +336,7 @@ def run_backup(
     target = dest_dir or config.backup_dir
     try:
         if target is None:
-            raise BackupError("No backup folder is set: choose one in Settings (backup_dir).")
+            raise BackupError("No backup folder is set: choose one in Settings → Backups.")
         result = backup(config, target, now=now)
         record = BackupRecord(now(), result.path, True, result.summary())
     except BackupError as exc:

@@ -177,13 +177,15 @@ def check_stripe(
         return _off(
             name,
             "Not set up: payment links are off.",
-            "To take card payments, set STRIPE_SECRET_KEY (sk_live_… or sk_test_…).",
+            "To take card payments, enter the Stripe secret key (sk_live_… or sk_test_…) in "
+            "Settings → Payments (or set STRIPE_SECRET_KEY).",
         )
     if not key.startswith(("sk_", "rk_")):
         return _failed(
             name,
             "The Stripe key does not look like a secret key (it should start with sk_).",
-            "Copy the secret key from the Stripe dashboard (Developers → API keys).",
+            "Copy the secret key from the Stripe dashboard (Developers → API keys) into "
+            "Settings → Payments.",
         )
     gateway = StripeGateway(key, api_base=api_base, max_network_retries=0, timeout_s=timeout_s)
     try:
@@ -304,7 +306,7 @@ def check_relay(url: str | None, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> Par
 
 def check_backup(config: AppConfig, *, now: dt.datetime | None = None) -> PartHealth:
     name = "Backup"
-    fix = "Run `printdesk backup FOLDER`, or choose a daily backup folder in Settings."
+    fix = "Choose a daily backup folder in Settings → Backups, or run `printdesk backup FOLDER`."
     record = last_backup(config)
     if record is None:
         if config.database_url:

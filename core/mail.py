@@ -235,7 +235,7 @@ def _sender(shop: ShopSettings, sender: str | None) -> Address:
     address = (sender or "").strip() or shop.business.email.strip()
     if not address:
         raise MailNotConfigured(
-            f"There is no sender address: set 'From' in {SETTINGS_HINT} "
+            f"There is no sender address: fill in 'From address' in {SETTINGS_HINT} "
             "or the shop's email in Settings → Business."
         )
     check_address(address, what="The sender address")
@@ -440,7 +440,7 @@ def send(message: EmailMessage, settings: MailSettings) -> None:
             raise MailError(_needs_tls_or_login(where, exc)) from None
         raise MailError(
             f"The mail server refused the sender address {exc.sender}: "
-            f"{_reply(exc.smtp_code, exc.smtp_error)}. Check 'From' in {SETTINGS_HINT}."
+            f"{_reply(exc.smtp_code, exc.smtp_error)}. Check 'From address' in {SETTINGS_HINT}."
         ) from None
     except smtplib.SMTPNotSupportedError as exc:
         what = "STARTTLS" if "STARTTLS" in str(exc).upper() else "a login (AUTH)"

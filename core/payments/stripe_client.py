@@ -29,11 +29,12 @@ class PaymentProviderError(ServiceError):
 
 class StripeNotConfigured(PaymentProviderError):
     def __init__(self, config_file: Path | None = None) -> None:
-        where = f"stripe_secret_key in {config_file}" if config_file else "stripe_secret_key"
+        # The config file never holds the key (core.secrets): the message names where it goes.
+        del config_file
         super().__init__(
-            "Stripe is not set up, so no payment link can be made. Set the secret key "
-            f"(sk_live_… or sk_test_…) in the STRIPE_SECRET_KEY environment variable, or as "
-            f"{where} in the PrintDesk config file (Settings → Payments)."
+            "Stripe is not set up, so no payment link can be made. Enter the secret key "
+            "(sk_live_… or sk_test_…) in Settings → Payments, or keep it with `printdesk "
+            "secrets set stripe-secret-key` (or in the STRIPE_SECRET_KEY environment variable)."
         )
 
 
@@ -290,8 +291,8 @@ class StripeGateway:
             ) from exc
         except stripe.AuthenticationError as exc:
             raise StripeRejected(
-                f"Stripe refused the secret key ({exc.user_message}). Check STRIPE_SECRET_KEY "
-                "or stripe_secret_key in the config file.",
+                f"Stripe refused the secret key ({exc.user_message}). Check the key in "
+                "Settings → Payments (or STRIPE_SECRET_KEY where the environment sets it).",
                 http_status=exc.http_status,
                 code=exc.code,
             ) from exc

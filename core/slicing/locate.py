@@ -114,9 +114,7 @@ def find_engine(explicit: Path | str | None = None, env: Mapping[str, str] | Non
         path = Path(explicit).expanduser()
         found = _engine_in(path) if path.is_dir() else (path if _is_executable(path) else None)
         if found is None:
-            raise SlicerNotFound(
-                f"CuraEngine was not found at {path} (set in PrintDesk's settings)."
-            )
+            raise SlicerNotFound(f"CuraEngine was not found at {path} (set in Settings → Slicer).")
         return found
     configured = env.get(ENGINE_ENV)
     if configured:
@@ -135,7 +133,7 @@ def find_engine(explicit: Path | str | None = None, env: Mapping[str, str] | Non
             return found
     raise SlicerNotFound(
         "CuraEngine was not found: install UltiMaker Cura (or Debian's cura-engine), or set "
-        f"its path in PrintDesk's settings or in {ENGINE_ENV}."
+        f"its path in Settings → Slicer or in {ENGINE_ENV}."
     )
 
 
@@ -191,7 +189,7 @@ def find_resources(
             return candidate
     raise CuraResourcesNotFound(
         "Cura's printer definitions were not found: install UltiMaker Cura, or set the "
-        f"resources folder in PrintDesk's settings or in {RESOURCES_ENV}."
+        f"resources folder in Settings → Slicer or in {RESOURCES_ENV}."
     )
 
 

@@ -489,7 +489,10 @@ class QuickOrderViewModel(QObject):
         part.progress = 0.0
         if part.choices.printer_id is None or part.choices.material_id is None:
             part.stage = PartStage.FAILED
-            part.reason = "Add an active printer and material in Settings to price this part."
+            part.reason = (
+                "Add an active printer in Settings → Printers and a material in "
+                "Settings → Materials to price this part."
+            )
         else:
             part.stage = PartStage.WAITING
             timer = self._timers.get(part.key)

@@ -36,6 +36,9 @@ QLabel#resultBad {{ color: {BAD}; background: #fdf3f1; border: 1px solid #e6b3ab
 )
 
 
+LABEL_WIDTH = 112
+
+
 class CounterCard(QScrollArea):
     """A scrolling card with a heading and a description; ``layout`` takes the rest."""
 
@@ -121,6 +124,7 @@ def add_row(form: QFormLayout, caption: str, cell: QWidget, buddy: QWidget) -> Q
     label = QLabel(caption)
     label.setBuddy(buddy)
     label.setFixedHeight(32)  # level with the box even when a hint or an error grows the row
+    label.setMinimumWidth(LABEL_WIDTH)  # the forms of one section line up
     label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
     form.addRow(label, cell)
     return label
@@ -151,9 +155,11 @@ class SecretBox(FieldCell):
         if self.input.text() != secret.typed:
             self.input.setText(secret.typed)
         self.input.setReadOnly(not (can_edit and secret.can_type))
-        self.input.setPlaceholderText(
-            placeholder if secret.can_type else "Cannot be set here on this computer"
-        )
+        if secret.from_env:
+            placeholder = "Set in the environment on this computer"
+        elif not secret.can_type:
+            placeholder = "Cannot be kept on this computer (see below)"
+        self.input.setPlaceholderText(placeholder)
         self.status.setText(secret.status)
         self.forget_button.setVisible(can_edit and secret.can_forget)
         show_text(self.problem, secret.problem)

@@ -265,8 +265,9 @@ def test_without_a_key_it_says_where_to_set_one(database: Database, staff: Actor
         _link(database, staff, inv.id, gw)
     text = str(caught.value)
     assert "STRIPE_SECRET_KEY" in text
-    assert "stripe_secret_key in /etc/printdesk/printdesk.toml" in text
-    assert "Settings" in text
+    assert "Settings → Payments" in text and "printdesk secrets set stripe-secret-key" in text
+    # The config file never holds the key, so the message never sends anyone there.
+    assert "printdesk.toml" not in text and "config file" not in text
     assert invoice_row(database, inv.id).stripe_session_id is None
 
 
