@@ -33,6 +33,10 @@ class Lazy(Generic[T]):
             self._value = self._make()
         return self._value
 
+    def forget(self) -> None:
+        """Make it again on the next call."""
+        self._value = None
+
 
 @dataclass
 class AppContext:
@@ -61,6 +65,12 @@ class AppContext:
         """Join the thumbnail thread if one was ever made; safe to call more than once."""
         if self._thumbnails is not None:
             self._thumbnails.stop()
+
+    def config_saved(self) -> None:
+        """A settings section wrote the config file or the keyring: read them again on the next
+        ``config()`` (a config handed in by a test is kept as it is)."""
+        if isinstance(self.config, Lazy):
+            self.config.forget()
 
     def storage(self) -> Storage:
         """The shop's file storage (local folders or Supabase, as configured)."""

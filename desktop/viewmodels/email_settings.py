@@ -231,6 +231,7 @@ class EmailSettingsViewModel(QObject):
             return self._fail(
                 f"The settings cannot be written to {self.config_file}: {exc.strerror or exc}."
             )
+        self._ctx.config_saved()
         self._read()
         self._errors = {}
         self._error = ""
@@ -251,6 +252,7 @@ class EmailSettingsViewModel(QObject):
             self.password.forget()
         except SecretError as exc:
             return self._fail(str(exc))
+        self._ctx.config_saved()
         self.changed.emit()
         self._ctx.notifier.info("The SMTP password was removed from this computer's keyring.")
         return True

@@ -190,6 +190,7 @@ class PaymentSettingsViewModel(QObject):
             return self._fail(
                 f"The settings cannot be written to {self.config_file}: {exc.strerror or exc}."
             )
+        self._ctx.config_saved()
         self._read()
         self._errors = {}
         self._error = ""
@@ -211,6 +212,7 @@ class PaymentSettingsViewModel(QObject):
             secret.forget()
         except SecretError as exc:
             return self._fail(str(exc))
+        self._ctx.config_saved()
         self.changed.emit()
         self._ctx.notifier.info(f"The {secret.spec.meaning} was removed from the keyring.")
         return True

@@ -15,13 +15,20 @@ from pathlib import Path
 import keyring
 import pytest
 from keyring.backends import fail
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QHBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
 from core.config import AppConfig, read_config_file
 from core.db.engine import Database
 from core.enums import Role
+from desktop.viewmodels.context import AppContext
+from desktop.viewmodels.notifier import Notifier
+from desktop.viewmodels.shell import ShellViewModel
 from desktop.views.email_settings import EmailSettingsPanel
+from desktop.views.health import HealthPanel
+from desktop.views.settings import build_settings_page
+from desktop.views.theme import STYLESHEET
 from tests.gui.counter_support import (  # noqa: F401 (fixtures)
     ADMIN_EMAIL,
     Counter,
@@ -43,6 +50,7 @@ from tests.mail.conftest import (  # noqa: F401 (fixtures)
     mail_server,
     tls_files,
 )
+from workers.tasks import TaskRunner
 
 
 def _email(qtbot: QtBot, screen: Counter) -> EmailSettingsPanel:
@@ -227,3 +235,50 @@ def test_staff_see_the_email_settings_read_only(
     assert not panel.save_button.isVisible()
     assert not panel.test_button.isEnabled()
     assert not panel.vm.save()
+
+
+def test_a_new_counter_sets_up_email_and_health_sees_it_at_once(
+    qtbot: QtBot,
+    database: Database,
+    tmp_path: Path,
+    config_file: Path,
+    file_keyring: Keyring,
+    mail_server: StartServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """From nothing, as the app starts: its own context reads the config file when asked; after
+    Save the Health section checks the new server without a restart."""
+    server = mail_server(security="none")
+    monkeypatch.setenv("PRINTDESK_DATA_DIR", str(tmp_path / "new data"))
+    ctx = AppContext(database, signed_in(database), Notifier(), TaskRunner())
+    assert ctx.config().smtp_host is None  # a new counter: email is off
+    qsettings = QSettings(str(tmp_path / "shell.ini"), QSettings.Format.IniFormat)
+    shell = ShellViewModel(user_label="test", database_label="test", settings=qsettings)
+    page = build_settings_page(ctx, shell)
+    host = QWidget()
+    host.setStyleSheet(STYLESHEET)
+    QHBoxLayout(host).addWidget(page)
+    host.resize(1440, 900)
+    qtbot.addWidget(host)
+    host.show()
+    qtbot.waitExposed(host)
+    try:
+        screen = Counter(page, host, ctx, [])
+        panel = _email(qtbot, screen)
+        retype(qtbot, panel.inputs["smtp_host"], "127.0.0.1")
+        retype(qtbot, panel.inputs["smtp_port"], str(server.port))
+        choose(qtbot, panel.security, "None: not encrypted (a server on this computer only)")
+        retype(qtbot, panel.inputs["smtp_from"], SENDER)
+        _click(qtbot, panel.save_button)
+        assert not panel.error.isVisible(), panel.error.text()
+        assert ctx.config().smtp_host == "127.0.0.1"
+
+        health = page.extra["health"]
+        assert isinstance(health, HealthPanel)
+        with qtbot.waitSignal(health.vm.finished, timeout=60_000):
+            go_to(qtbot, page, "Health")
+        rows = {name: (mark, detail) for mark, name, detail, _fix in health.row_texts()}
+        assert rows["Email"] == ("✓", f"Connected to 127.0.0.1:{server.port} (none).")
+    finally:
+        ctx.runner.wait()
+        host.close()
