@@ -425,9 +425,10 @@ def send(message: EmailMessage, settings: MailSettings) -> None:
             if settings.username:
                 smtp.login(settings.username, settings.password or "")
             refused = smtp.send_message(message)
-    except smtplib.SMTPAuthenticationError:
+    except smtplib.SMTPAuthenticationError as exc:
         raise MailError(
-            f"The mail server refused the login for {settings.username}: "
+            f"The mail server refused the login for {settings.username} "
+            f"({_reply(exc.smtp_code, exc.smtp_error)}): "
             f"check the username and password in {SETTINGS_HINT}."
         ) from None
     except smtplib.SMTPRecipientsRefused as exc:

@@ -25,6 +25,7 @@ from workers.tasks import CancelToken, Task
 READ_ONLY = "Only an admin can change the payment settings."
 PLACEHOLDER = "{INVOICE_NUMBER}"
 CHECK_TIMEOUT_S = 8.0
+EXAMPLE_HOSTS = frozenset({"example.com", "www.example.com"})
 URL_ENV = {
     "checkout_success_url": "PRINTDESK_CHECKOUT_SUCCESS_URL",
     "checkout_cancel_url": "PRINTDESK_CHECKOUT_CANCEL_URL",
@@ -101,9 +102,16 @@ class PaymentSettingsViewModel(QObject):
 
     def placeholder_note(self, key: str) -> str:
         """A page without {INVOICE_NUMBER} cannot tell the client which invoice was paid."""
-        if PLACEHOLDER in self._values[key] or self.field_error(key):
+        value = self._values[key]
+        if self.field_error(key):
             return ""
-        return f"This address has no {PLACEHOLDER}: the page will not know which invoice it was."
+        if urlsplit(value.strip()).hostname in EXAMPLE_HOSTS:
+            return "This is PrintDesk's example address: put a page of your own website here."
+        if PLACEHOLDER not in value:
+            return (
+                f"This address has no {PLACEHOLDER}: the page will not know which invoice it was."
+            )
+        return ""
 
     @property
     def error(self) -> str:

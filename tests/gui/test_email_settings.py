@@ -155,8 +155,9 @@ def test_type_the_mail_server_save_and_send_a_test_email(
         _click(qtbot, panel.test_button)
     assert not refused.args[0].ok
     assert panel.result.isVisible()
-    assert f"refused the login for {USERNAME}" in panel.result.text()
+    assert f"refused the login for {USERNAME} (535 " in panel.result.text()
     assert "Settings → Email" in panel.result.text()
+    keep_shot(again.host, "settings-email-refused.png")
     assert len(server.delivered) == 1
     assert file_keyring.held() == {"smtp_password": PASSWORD}  # nothing was saved
 

@@ -71,6 +71,8 @@ def test_paste_the_key_check_it_and_save_it_into_the_keyring(
     panel = _payments(qtbot, screen)
     assert "Stripe secret key: not set." in screen.texts()
     assert not panel.save_button.isEnabled()
+    cancel_note = panel.cells["checkout_cancel_url"].hint
+    assert cancel_note.isVisible() and "PrintDesk's example address" in cancel_note.text()
 
     # A key Stripe does not know: its refusal, in words.
     retype(qtbot, panel.secret_key.input, "sk_test_not_the_shops_key")

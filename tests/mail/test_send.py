@@ -226,8 +226,10 @@ def test_a_refused_login_is_reported_and_logged(
         send_invoice(
             s, admin, invoice.id, mail=server.settings(username=USERNAME, password="wrong")
         )
+    # What the server answered is in it, so the shop can tell a wrong password from a locked one.
     expected = (
-        f"The mail server refused the login for {USERNAME}: "
+        f"The mail server refused the login for {USERNAME} "
+        "(535 5.7.8 Authentication credentials invalid): "
         "check the username and password in Settings → Email."
     )
     assert str(refused.value) == expected
