@@ -28,7 +28,11 @@ from tests.mail.conftest import Mailbox
 
 __all__ = ["gateway", "mailbox"]  # fixtures shared with the invoice delivery tests
 
-MODELS = Path(__file__).resolve().parents[3] / "shared" / "models"
+MODELS = next(  # /work/shared/models beside the checkout (or beside the worktrees)
+    p / "shared" / "models"
+    for p in Path(__file__).resolve().parents
+    if (p / "shared" / "models").is_dir()
+)
 CUBE = MODELS / "20mm-xyz-cube.stl"
 WALLHOLE = MODELS / "wallhole.obj"
 EMPTY = MODELS / "empty.stl"
@@ -302,7 +306,8 @@ def test_an_upload_gone_before_the_quote_leaves_no_quote(
     with qtbot.waitSignal(vm.busy_changed, check_params_cb=lambda: not vm.making):
         vm.make_quote()
     assert notices[-1].level is Level.WARNING
-    assert notices[-1].text.startswith("Nothing was made: the files could not be attached")
+    assert notices[-1].text.startswith("Nothing was made: The upload")
+    assert "add the file again" in notices[-1].text
     with database.session() as s:
         assert quotes.list_quotes(s, quotes.QuoteFilter()) == []
         assert s.scalar(select(func.count()).select_from(OrderFile)) == 0
