@@ -51,7 +51,9 @@ def _person(database: Database, admin: Actor, role: Role) -> Actor:
     return users.actor_for(user)
 
 
-def _uploads(database: Database, actor: Actor, storage: LocalStorage) -> list[tmp_files.TmpFileView]:
+def _uploads(
+    database: Database, actor: Actor, storage: LocalStorage
+) -> list[tmp_files.TmpFileView]:
     with database.session() as s:
         return [tmp_files.upload_tmp(s, actor, storage, p.name, p) for p in (CUBE, WALLHOLE)]
 
@@ -75,9 +77,7 @@ def _count(database: Database, model: type) -> int:
 
 def _queued(database: Database, bucket: str) -> set[str]:
     with database.session() as s:
-        return set(
-            s.scalars(select(StorageDeletion.key).where(StorageDeletion.bucket == bucket))
-        )
+        return set(s.scalars(select(StorageDeletion.key).where(StorageDeletion.bucket == bucket)))
 
 
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.STAFF])
@@ -178,9 +178,7 @@ def test_unknown_client_and_bad_lines_are_refused(
     with database.session() as s, pytest.raises(NotFound, match="No client with id 999"):
         make_quick_order(s, admin, _spec(QuickOrderKind.INVOICE, 999, ups), storage)
     client = make_client(database)
-    bad = QuickOrderSpec(
-        QuickOrderKind.INVOICE, client, [QuickOrderLine(ups[0].id, item(qty="0"))]
-    )
+    bad = QuickOrderSpec(QuickOrderKind.INVOICE, client, [QuickOrderLine(ups[0].id, item(qty="0"))])
     with database.session() as s, pytest.raises(ServiceError, match="quantity"):
         make_quick_order(s, admin, bad, storage)
     assert _count(database, Invoice) == 0 and _count(database, TmpFile) == 2
