@@ -213,13 +213,6 @@ def view_of(session: Session, invoice: Invoice) -> InvoiceView:
     )
 
 
-def _client(session: Session, client_id: int) -> Client:
-    client = session.get(Client, client_id)
-    if client is None:
-        raise NotFound(f"No client with id {client_id}.")
-    return client
-
-
 def estimated_hours(rows: Sequence[InvoiceItem]) -> Decimal | None:
     """The job's hours from the lines' sliced print times (as the job board shows them)."""
     seconds = 0

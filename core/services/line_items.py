@@ -199,14 +199,6 @@ def item_views(doc: Any) -> list[ItemView]:
     ]
 
 
-def next_number(session: Session, sequence: str, prefix: str, digits: int) -> str:
-    """The next document number from its sequence: never repeats, never resets."""
-    if sequence not in ("quote_number_seq", "invoice_number_seq"):
-        raise ValueError(sequence)
-    value = session.execute(text(f"SELECT nextval('{sequence}')")).scalar_one()
-    return f"{prefix}{value:0{digits}d}"
-
-
 def today() -> dt.date:
     return dt.date.today()
 

@@ -90,81 +90,6 @@ def _already_recorded(session: Session, processor: str, processor_id: str) -> Pa
     ).one_or_none()
 
 
-def apply_payment(session: Session, actor: Actor, invoice_id: int, payment: NewPayment) -> Invoice:
-    """Record a payment inside the caller's transaction, under a lock on the invoice."""
-    try:
-        amount = parse_money(payment.amount, "payment amount", allow_zero=False)
-    except MoneyError as exc:
-        raise InvalidInput(str(exc)) from None
-    if (payment.processor is None) != (payment.processor_id is None):
-        raise InvalidInput("A processor and its payment id go together.")
-    invoice = get_invoice_row(session, invoice_id, lock=True)
-    if payment.processor and payment.processor_id:
-        existing = _already_recorded(session, payment.processor, payment.processor_id)
-        if existing is not None:
-            raise Conflict(
-                f"Payment {payment.processor_id} ({payment.processor}) is already recorded."
-            )
-    currency = (payment.currency or invoice.currency).upper()
-    if currency != invoice.currency:
-        raise InvalidInput(
-            f"{invoice.number} is in {invoice.currency}; a payment in {currency} cannot be applied."
-        )
-    _refuse_state(invoice)
-    if amount > invoice.balance_due:
-        raise Conflict(
-            f"{format_money(amount, currency)} is more than the "
-            f"{format_money(invoice.balance_due, currency)} still owed on {invoice.number}."
-        )
-    row = Payment(
-        invoice_id=invoice.id,
-        method=payment.method.value,
-        amount=amount,
-        currency=currency,
-        processor=payment.processor,
-        processor_id=payment.processor_id,
-        reference=(payment.reference or "").strip()[:255] or None,
-        recorded_by=actor.user_id,
-    )
-    if payment.paid_at is not None:
-        row.paid_at = payment.paid_at
-    session.add(row)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError:
-        raise Conflict(
-            f"Payment {payment.processor_id} ({payment.processor}) is already recorded."
-        ) from None
-    recompute_balance(session, invoice)
-    if invoice.status == InvoiceStatus.PAID:
-        shop = shop_settings.load(session)
-        if shop.job_creation_policy is JobPolicy.ON_PAYMENT:
-            jobs.ensure_job_for_invoice(session, invoice)
-    label = payment.method.value.lower().replace("_", " ")
-    activity.record(
-        session,
-        actor,
-        "payment.recorded",
-        "invoice",
-        invoice.id,
-        f"{format_money(amount, currency)} by {label} on {invoice.number}",
-        {"amount": str(amount), "method": payment.method.value, "payment_id": row.id},
-    )
-    events.notify(
-        session,
-        "payment",
-        invoice.id,
-        number=invoice.number,
-        status=invoice.status,
-        amount=str(amount),
-        currency=currency,
-        method=payment.method.value,
-    )
-    session.flush()
-    return invoice
-
-
 _PAYMENT_READ = text(
     "SELECT i.id, i.number, i.client_id, i.status, i.due_date, i.issue_date, i.currency, "
     "i.discount_type, i.discount_value, i.shipping_label, i.shipping_amount, i.tax_rate, "
@@ -239,8 +164,9 @@ def record_payment(
 ) -> InvoiceView:
     """Record a payment under a lock on the invoice: one statement reads, one writes.
 
-    The refusals are `apply_payment`'s; the balance is worked out from the payments and
-    refunds read under the lock, so two counters paying at once still cannot overpay.
+    It refuses an overpayment, a payment on a void, written-off or paid invoice, another
+    currency and a processor id already recorded. The balance is worked out from the payments
+    and refunds read under the lock, so two counters paying at once still cannot overpay.
     """
     try:
         amount = parse_money(payment.amount, "payment amount", allow_zero=False)
@@ -552,7 +478,7 @@ def apply_processor_payment(
 ) -> ProcessorPayment:
     """Record money a payment processor has already taken, inside the caller's transaction.
 
-    Unlike ``apply_payment`` nothing about the invoice refuses it, because the client has
+    Unlike ``record_payment`` nothing about the invoice refuses it, because the client has
     paid: an amount above the balance is kept (the balance floors at zero and the invoice is
     PAID), an amount in another currency is kept but left out of the balance, and a payment
     on a void or written-off invoice is kept too. With ``flag_mismatch`` each of those is
