@@ -624,6 +624,14 @@ class QuickOrderViewModel(QObject):
         task = Task(lambda _p, _c: make_document(ctx, kind, client.id, lines))
         task.signals.finished.connect(self._made)
         task.signals.failed.connect(self._not_made)
+
+        def drain(*_: object) -> None:
+            # The promoted uploads' tmp objects (or a failed attempt's copies) leave storage
+            # in a task of their own, so the document shows without waiting for storage.
+            ctx.runner.start(Task(lambda _p, _c: after_commit_drain(ctx.db, ctx.storage())))
+
+        task.signals.finished.connect(drain)
+        task.signals.failed.connect(drain)
         self._making = task
         self.busy_changed.emit()
         ctx.runner.start(task)
@@ -682,7 +690,8 @@ def make_document(
 ) -> MadeDocument:
     """The quote or invoice, its uploads promoted to order files, its lines pointing at them:
     one core call, one transaction (`core.services.quick_orders`), so a failure leaves nothing
-    — for staff as for admins. Runs on ``ctx.runner``, off the GUI thread."""
+    — for staff as for admins. Runs on ``ctx.runner``, off the GUI thread; the caller then
+    drains the storage outbox (`after_commit_drain`)."""
     storage = ctx.storage()
     order = QuickOrderSpec(
         kind=QuickOrderKind.QUOTE if kind is DocumentKind.QUOTE else QuickOrderKind.INVOICE,
@@ -697,7 +706,4 @@ def make_document(
             made = make_quick_order(s, ctx.actor, order, storage)
     except ServiceError as exc:
         raise ServiceError(f"Nothing was made: {exc}") from exc
-    finally:
-        # The promoted uploads' tmp objects, or a failed attempt's copies, go now.
-        after_commit_drain(ctx.db, storage)
     return MadeDocument(kind, made.id, made.number, made.total)
