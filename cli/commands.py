@@ -40,6 +40,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(relay_commands.app, name="relay")
     app.add_typer(document_commands.app)  # the `pdf …` and `email …` groups
     app.command("slice")(slice_commands.slice_command)
+    from cli import order_commands
+
+    app.command("order")(order_commands.order_command)
     app.command("analyze")(analyze_commands.analyze_command)
     app.command("screenshot")(screenshot_commands.screenshot_command)
 

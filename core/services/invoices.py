@@ -18,15 +18,25 @@ from core.money import ZERO
 from core.services import activity, events, jobs
 from core.services import settings as shop_settings
 from core.services.line_items import (
+    Activity,
+    DocumentContext,
     DocumentTerms,
     ItemInput,
     ItemView,
+    NewDocument,
+    Notice,
+    Promotion,
     apply_terms_and_totals,
     build_items,
+    check_files,
+    file_ids_of,
     files_of_items,
+    insert_document,
     item_views,
-    next_number,
+    read_for_document,
     today,
+    totals_of,
+    views_of_rows,
 )
 
 OVERDUE = "OVERDUE"
@@ -203,64 +213,123 @@ def view_of(session: Session, invoice: Invoice) -> InvoiceView:
     )
 
 
-def _client(session: Session, client_id: int) -> Client:
-    client = session.get(Client, client_id)
-    if client is None:
-        raise NotFound(f"No client with id {client_id}.")
-    return client
+def estimated_hours(rows: Sequence[InvoiceItem]) -> Decimal | None:
+    """The job's hours from the lines' sliced print times (as the job board shows them)."""
+    seconds = 0
+    for row in rows:
+        per_part = row.breakdown.get("print_seconds")
+        if isinstance(per_part, int | float | str):
+            seconds += int(Decimal(str(per_part)) * row.quantity)
+    return (Decimal(seconds) / 3600).quantize(Decimal("0.01")) if seconds else None
 
 
-def new_invoice(
+def insert_invoice(
     session: Session,
     actor: Actor,
-    client_id: int,
+    context: DocumentContext,
     items: Sequence[ItemInput],
     terms: DocumentTerms,
     *,
     issue_date: dt.date | None = None,
     due_date: dt.date | None = None,
     source_quote_id: int | None = None,
-) -> Invoice:
-    """Insert an invoice inside the caller's transaction (creation and quote conversion)."""
-    client = _client(session, client_id)
-    shop = shop_settings.load(session)
+    item_uploads: Sequence[int | None] = (),
+    promotions: Sequence[Promotion] = (),
+    activities: Sequence[Activity] = (),
+    notices: Sequence[Notice] = (),
+) -> InvoiceView:
+    """Insert an invoice, its lines, files, job, activity and notices in one statement.
+
+    Runs inside the caller's transaction, after `read_for_document` read ``context``.
+    """
+    rows = build_items(items, InvoiceItem)
+    shop = context.shop
     issued = issue_date or today()
-    due = due_date or issued + dt.timedelta(days=client.payment_terms_days)
+    due = due_date or issued + dt.timedelta(days=context.payment_terms_days)
     if due < issued:
         raise InvalidInput("The due date cannot be before the issue date.")
-    invoice = Invoice(
-        number="",
-        client_id=client.id,
-        currency=shop.currency,
+    file_ids = file_ids_of(items)
+    check_files(context, file_ids)
+    totals = totals_of(rows, terms, shop)
+    number = context.number
+    job = None
+    if shop.job_creation_policy is JobPolicy.ON_INVOICE:
+        description = rows[0].description if rows else "Print job"
+        job = (f"{number} — {description}"[:500], estimated_hours(rows))
+    inserted = insert_document(
+        session,
+        NewDocument(
+            kind="invoice",
+            columns={
+                "number": number,
+                "client_id": context.client_id,
+                "currency": shop.currency,
+                "issue_date": issued,
+                "due_date": due,
+                "source_quote_id": source_quote_id,
+                "status": InvoiceStatus.PENDING.value,
+                "created_by": actor.user_id,
+                **totals,
+                "amount_paid": ZERO,
+                "balance_due": totals["total"],
+            },
+            items=rows,
+            item_uploads=item_uploads,
+            link_files=file_ids,
+            promotions=promotions,
+            job=job,
+            activities=[
+                Activity(
+                    "invoice.created",
+                    "invoice",
+                    f"{number} created for {context.client_name}",
+                    detail={"total": str(totals["total"])},
+                ),
+                *activities,
+            ],
+            notices=[
+                Notice("invoice", {"number": number, "status": InvoiceStatus.PENDING.value}),
+                *([Notice("job", {"invoice": number})] if job is not None else []),
+                *notices,
+            ],
+            converts_quote=source_quote_id,
+            actor=actor,
+        ),
+    )
+    return InvoiceView(
+        id=inserted.id,
+        number=number,
+        client_id=context.client_id,
+        client_name=context.client_name,
+        client_email=context.client_email,
+        status=InvoiceStatus.PENDING,
+        overdue=is_overdue(InvoiceStatus.PENDING, due),
         issue_date=issued,
         due_date=due,
+        currency=shop.currency,
+        discount_type=DiscountType(totals["discount_type"]),
+        discount_value=totals["discount_value"],
+        shipping_label=totals["shipping_label"],
+        shipping_amount=totals["shipping_amount"],
+        tax_rate=totals["tax_rate"],
+        tax_inclusive=totals["tax_inclusive"],
+        subtotal=totals["subtotal"],
+        discount_total=totals["discount_total"],
+        tax_total=totals["tax_total"],
+        total=totals["total"],
+        amount_paid=ZERO,
+        balance_due=totals["total"],
+        paid_at=None,
+        notes=totals["notes"],
         source_quote_id=source_quote_id,
-        status=InvoiceStatus.PENDING.value,
-        created_by=actor.user_id,
+        stripe_session_id=None,
+        stripe_checkout_url=None,
+        stripe_session_expires_at=None,
+        items=views_of_rows(rows, inserted),
+        payments=[],
+        refunds=[],
+        version=1,
     )
-    invoice.items = build_items(items, InvoiceItem)
-    apply_terms_and_totals(invoice, terms, shop)
-    invoice.amount_paid = ZERO
-    invoice.balance_due = invoice.total
-    invoice.number = next_number(
-        session, "invoice_number_seq", shop.numbering.invoice_prefix, shop.numbering.digits
-    )
-    session.add(invoice)
-    session.flush()
-    _link_order_files(session, invoice, items)
-    if shop.job_creation_policy is JobPolicy.ON_INVOICE:
-        jobs.ensure_job_for_invoice(session, invoice)
-    activity.record(
-        session,
-        actor,
-        "invoice.created",
-        "invoice",
-        invoice.id,
-        f"{invoice.number} created for {client.name}",
-        {"total": str(invoice.total)},
-    )
-    events.notify(session, "invoice", invoice.id, number=invoice.number, status=invoice.status)
-    return invoice
 
 
 def _link_order_files(session: Session, invoice: Invoice, items: Sequence[ItemInput]) -> None:
@@ -278,17 +347,19 @@ def create_invoice(
     issue_date: dt.date | None = None,
     due_date: dt.date | None = None,
 ) -> InvoiceView:
+    """Make an invoice: one statement to read, one to write (see `insert_document`)."""
+    build_items(items, InvoiceItem)  # refuse bad lines before a number is taken
     with session.begin():
-        invoice = new_invoice(
+        context = read_for_document(session, "invoice", client_id, file_ids_of(items))
+        return insert_invoice(
             session,
             actor,
-            client_id,
+            context,
             items,
             terms or DocumentTerms(),
             issue_date=issue_date,
             due_date=due_date,
         )
-        return view_of(session, invoice)
 
 
 def get_invoice(session: Session, invoice_id: int) -> InvoiceView:

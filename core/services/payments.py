@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.actor import Actor
 from core.db.models import Invoice, Payment, Refund
-from core.enums import InvoiceStatus, JobPolicy, PaymentMethod
+from core.enums import DiscountType, InvoiceStatus, JobPolicy, PaymentMethod
 from core.errors import Conflict, InvalidInput, NotFound
 from core.money import ZERO, MoneyError, format_money, parse_money
 from core.services import activity, events, jobs
 from core.services import settings as shop_settings
-from core.services.invoices import InvoiceView, get_invoice_row, view_of
+from core.services.invoices import (
+    InvoiceView,
+    PaymentView,
+    RefundView,
+    get_invoice_row,
+    is_overdue,
+    view_of,
+)
+from core.services.line_items import ItemView
+from core.shop_settings import ShopSettings
 
 
 @dataclass(frozen=True)
@@ -64,7 +75,7 @@ def recompute_balance(session: Session, invoice: Invoice) -> None:
         invoice.paid_at = None
 
 
-def _refuse_state(invoice: Invoice) -> None:
+def _refuse_state(invoice: Invoice | Any) -> None:
     if invoice.status == InvoiceStatus.VOID:
         raise Conflict(f"{invoice.number} is void; a payment cannot be recorded on it.")
     if invoice.status == InvoiceStatus.WRITTEN_OFF:
@@ -79,88 +90,276 @@ def _already_recorded(session: Session, processor: str, processor_id: str) -> Pa
     ).one_or_none()
 
 
-def apply_payment(session: Session, actor: Actor, invoice_id: int, payment: NewPayment) -> Invoice:
-    """Record a payment inside the caller's transaction, under a lock on the invoice."""
+_PAYMENT_READ = text(
+    "SELECT i.id, i.number, i.client_id, i.status, i.due_date, i.issue_date, i.currency, "
+    "i.discount_type, i.discount_value, i.shipping_label, i.shipping_amount, i.tax_rate, "
+    "i.tax_inclusive, i.subtotal, i.discount_total, i.tax_total, i.total, i.amount_paid, "
+    "i.balance_due, i.paid_at, i.notes, i.source_quote_id, i.stripe_session_id, "
+    "i.stripe_checkout_url, i.stripe_session_expires_at, i.version, "
+    "c.name AS client_name, c.email AS client_email, "
+    "(SELECT data FROM settings WHERE id = 1) AS settings, "
+    "(SELECT count(*) FROM payments p WHERE p.processor = :processor "
+    "AND p.processor_id = :processor_id) AS already, "
+    "(SELECT coalesce(jsonb_agg(jsonb_build_object('id', it.id, 'position', it.position, "
+    "'description', it.description, 'quantity', it.quantity::text, 'unit_price', "
+    "it.unit_price::text, 'discount_type', it.discount_type, 'discount_value', "
+    "it.discount_value::text, 'line_total', it.line_total::text, 'breakdown', it.breakdown, "
+    "'order_file_id', it.order_file_id) ORDER BY it.position), '[]'::jsonb) "
+    "FROM invoice_items it WHERE it.invoice_id = i.id) AS items, "
+    "(SELECT coalesce(jsonb_agg(jsonb_build_object('id', p.id, 'amount', p.amount::text, "
+    "'currency', p.currency, 'method', p.method, 'processor', p.processor, 'processor_id', "
+    "p.processor_id, 'reference', p.reference, 'flagged_reason', p.flagged_reason, "
+    "'paid_at', p.paid_at) ORDER BY p.id), '[]'::jsonb) "
+    "FROM payments p WHERE p.invoice_id = i.id) AS payments, "
+    "(SELECT coalesce(jsonb_agg(jsonb_build_object('id', r.id, 'payment_id', r.payment_id, "
+    "'amount', r.amount::text, 'currency', r.currency, 'processor', r.processor, "
+    "'processor_id', r.processor_id, 'reason', r.reason, 'refunded_at', r.refunded_at) "
+    "ORDER BY r.id), '[]'::jsonb) FROM refunds r WHERE r.invoice_id = i.id) AS refunds "
+    "FROM invoices i JOIN clients c ON c.id = i.client_id WHERE i.id = :invoice_id "
+    "FOR UPDATE OF i"
+)
+
+_PAYMENT_WRITE = (
+    "WITH pay AS (INSERT INTO payments (invoice_id, method, amount, currency, processor, "
+    "processor_id, reference, recorded_by, paid_at) VALUES (:invoice_id, :method, :amount, "
+    ":currency, :processor, :processor_id, :reference, :actor_id, "
+    "coalesce(CAST(:paid_at AS timestamptz), now())) ON CONFLICT DO NOTHING "
+    "RETURNING id, paid_at), "
+    "inv AS (UPDATE invoices SET amount_paid = :amount_paid, balance_due = :balance_due, "
+    "status = :status, paid_at = CASE WHEN :now_paid THEN now() ELSE invoices.paid_at END, "
+    "version = invoices.version + 1, updated_at = now() FROM pay "
+    "WHERE invoices.id = :invoice_id RETURNING invoices.version, invoices.paid_at), "
+    "{job}"
+    "act AS (INSERT INTO activity_log (actor_id, actor_label, action, entity_type, entity_id, "
+    "message, detail) SELECT CAST(:actor_id AS bigint), :actor_label, 'payment.recorded', "
+    "'invoice', :invoice_id, :message, CAST(:detail AS jsonb) || "
+    "jsonb_build_object('payment_id', pay.id) FROM pay), "
+    "note AS (SELECT pg_notify(:channel, n.payload::text) FROM pay, "
+    "jsonb_array_elements(CAST(:notes AS jsonb)) AS n(payload)) "
+    "SELECT pay.id, pay.paid_at, inv.version, inv.paid_at AS invoice_paid_at, "
+    "(SELECT count(*) FROM note) AS sent FROM pay, inv"
+)
+
+_JOB_ON_PAYMENT = (
+    "job AS (INSERT INTO jobs (invoice_id, client_id, title, estimated_hours, queue_position) "
+    "SELECT :invoice_id, :client_id, :job_title, CAST(:job_hours AS numeric), "
+    "coalesce((SELECT max(queue_position) FROM jobs WHERE printer_id IS NULL), 0) + 1 "
+    "FROM pay ON CONFLICT (invoice_id) DO NOTHING RETURNING id), "
+)
+
+
+def _money_in(row: Any) -> Decimal:
+    """Payments less refunds in the invoice's currency, from the lists `_PAYMENT_READ` read."""
+    paid = sum((Decimal(p["amount"]) for p in row.payments if p["currency"] == row.currency), ZERO)
+    back = sum((Decimal(r["amount"]) for r in row.refunds if r["currency"] == row.currency), ZERO)
+    return paid - back
+
+
+def _at(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value)
+
+
+def record_payment(
+    session: Session, actor: Actor, invoice_id: int, payment: NewPayment
+) -> InvoiceView:
+    """Record a payment under a lock on the invoice: one statement reads, one writes.
+
+    It refuses an overpayment, a payment on a void, written-off or paid invoice, another
+    currency and a processor id already recorded. The balance is worked out from the payments
+    and refunds read under the lock, so two counters paying at once still cannot overpay.
+    """
     try:
         amount = parse_money(payment.amount, "payment amount", allow_zero=False)
     except MoneyError as exc:
         raise InvalidInput(str(exc)) from None
     if (payment.processor is None) != (payment.processor_id is None):
         raise InvalidInput("A processor and its payment id go together.")
-    invoice = get_invoice_row(session, invoice_id, lock=True)
-    if payment.processor and payment.processor_id:
-        existing = _already_recorded(session, payment.processor, payment.processor_id)
-        if existing is not None:
-            raise Conflict(
-                f"Payment {payment.processor_id} ({payment.processor}) is already recorded."
-            )
-    currency = (payment.currency or invoice.currency).upper()
-    if currency != invoice.currency:
-        raise InvalidInput(
-            f"{invoice.number} is in {invoice.currency}; a payment in {currency} cannot be applied."
-        )
-    _refuse_state(invoice)
-    if amount > invoice.balance_due:
-        raise Conflict(
-            f"{format_money(amount, currency)} is more than the "
-            f"{format_money(invoice.balance_due, currency)} still owed on {invoice.number}."
-        )
-    row = Payment(
-        invoice_id=invoice.id,
-        method=payment.method.value,
-        amount=amount,
-        currency=currency,
-        processor=payment.processor,
-        processor_id=payment.processor_id,
-        reference=(payment.reference or "").strip()[:255] or None,
-        recorded_by=actor.user_id,
-    )
-    if payment.paid_at is not None:
-        row.paid_at = payment.paid_at
-    session.add(row)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError:
-        raise Conflict(
-            f"Payment {payment.processor_id} ({payment.processor}) is already recorded."
-        ) from None
-    recompute_balance(session, invoice)
-    if invoice.status == InvoiceStatus.PAID:
-        shop = shop_settings.load(session)
-        if shop.job_creation_policy is JobPolicy.ON_PAYMENT:
-            jobs.ensure_job_for_invoice(session, invoice)
-    label = payment.method.value.lower().replace("_", " ")
-    activity.record(
-        session,
-        actor,
-        "payment.recorded",
-        "invoice",
-        invoice.id,
-        f"{format_money(amount, currency)} by {label} on {invoice.number}",
-        {"amount": str(amount), "method": payment.method.value, "payment_id": row.id},
-    )
-    events.notify(
-        session,
-        "payment",
-        invoice.id,
-        number=invoice.number,
-        status=invoice.status,
-        amount=str(amount),
-        currency=currency,
-        method=payment.method.value,
-    )
-    session.flush()
-    return invoice
-
-
-def record_payment(
-    session: Session, actor: Actor, invoice_id: int, payment: NewPayment
-) -> InvoiceView:
+    read = {
+        "invoice_id": invoice_id,
+        "processor": payment.processor,
+        "processor_id": payment.processor_id,
+    }
     with session.begin():
-        invoice = apply_payment(session, actor, invoice_id, payment)
-        session.refresh(invoice)
-        return view_of(session, invoice)
+        row = session.execute(_PAYMENT_READ, read).one_or_none()
+        if row is None:
+            raise NotFound(f"No invoice with id {invoice_id}.")
+        if _money_in(row) != row.amount_paid:
+            # The lock waited for another payment: the invoice row is its newer version, the
+            # lists are from before it. Read again; holding the lock, the lists are current.
+            row = session.execute(_PAYMENT_READ, read).one()
+        already = Conflict(
+            f"Payment {payment.processor_id} ({payment.processor}) is already recorded."
+        )
+        if payment.processor and payment.processor_id and row.already:
+            raise already
+        currency = (payment.currency or row.currency).upper()
+        if currency != row.currency:
+            raise InvalidInput(
+                f"{row.number} is in {row.currency}; a payment in {currency} cannot be applied."
+            )
+        _refuse_state(row)
+        if amount > row.balance_due:
+            raise Conflict(
+                f"{format_money(amount, currency)} is more than the "
+                f"{format_money(row.balance_due, currency)} still owed on {row.number}."
+            )
+        amount_paid = _money_in(row) + amount
+        balance = max(row.total - amount_paid, ZERO)
+        status = InvoiceStatus(row.status)
+        now_paid = status is InvoiceStatus.PENDING and balance == 0
+        if now_paid:
+            status = InvoiceStatus.PAID
+        elif status is InvoiceStatus.PAID and balance > 0:
+            status = InvoiceStatus.PENDING
+        shop = (
+            shop_settings.load(session)
+            if row.settings is None
+            else ShopSettings.model_validate(row.settings)
+        )
+        items = [
+            ItemView(
+                id=i["id"],
+                position=i["position"],
+                description=i["description"],
+                quantity=Decimal(i["quantity"]),
+                unit_price=Decimal(i["unit_price"]),
+                discount_type=DiscountType(i["discount_type"]),
+                discount_value=Decimal(i["discount_value"]),
+                line_total=Decimal(i["line_total"]),
+                breakdown=dict(i["breakdown"]),
+                order_file_id=i["order_file_id"],
+            )
+            for i in row.items
+        ]
+        make_job = status is InvoiceStatus.PAID and (
+            shop.job_creation_policy is JobPolicy.ON_PAYMENT
+        )
+        label = payment.method.value.lower().replace("_", " ")
+        reference = (payment.reference or "").strip()[:255] or None
+        notes = [
+            {
+                "kind": "payment",
+                "id": row.id,
+                "number": row.number,
+                "status": status.value,
+                "amount": str(amount),
+                "currency": currency,
+                "method": payment.method.value,
+            }
+        ]
+        params: dict[str, Any] = {
+            "invoice_id": row.id,
+            "client_id": row.client_id,
+            "method": payment.method.value,
+            "amount": amount,
+            "currency": currency,
+            "processor": payment.processor,
+            "processor_id": payment.processor_id,
+            "reference": reference,
+            "actor_id": actor.user_id,
+            "actor_label": actor.label,
+            "paid_at": payment.paid_at,
+            "amount_paid": amount_paid,
+            "balance_due": balance,
+            "status": status.value,
+            "now_paid": now_paid,
+            "message": f"{format_money(amount, currency)} by {label} on {row.number}",
+            "detail": json.dumps({"amount": str(amount), "method": payment.method.value}),
+            "channel": events.CHANNEL,
+        }
+        if make_job:
+            title = items[0].description if items else "Print job"
+            params["job_title"] = f"{row.number} — {title}"[:500]
+            params["job_hours"] = _job_hours(items)
+            notes.append({"kind": "job", "id": row.id, "invoice": row.number})
+        params["notes"] = json.dumps(notes)
+        written = session.execute(
+            text(_PAYMENT_WRITE.format(job=_JOB_ON_PAYMENT if make_job else "")), params
+        ).one_or_none()
+        if written is None:  # the processor id was recorded meanwhile, on another invoice
+            raise already
+        payments = [
+            PaymentView(
+                p["id"],
+                Decimal(p["amount"]),
+                p["currency"],
+                PaymentMethod(p["method"]),
+                p["processor"],
+                p["processor_id"],
+                p["reference"],
+                p["flagged_reason"],
+                _at(p["paid_at"]),
+            )
+            for p in row.payments
+        ]
+        payments.append(
+            PaymentView(
+                written.id,
+                amount,
+                currency,
+                payment.method,
+                payment.processor,
+                payment.processor_id,
+                reference,
+                None,
+                written.paid_at,
+            )
+        )
+        return InvoiceView(
+            id=row.id,
+            number=row.number,
+            client_id=row.client_id,
+            client_name=row.client_name,
+            client_email=row.client_email,
+            status=status,
+            overdue=is_overdue(status.value, row.due_date),
+            issue_date=row.issue_date,
+            due_date=row.due_date,
+            currency=row.currency,
+            discount_type=DiscountType(row.discount_type),
+            discount_value=row.discount_value,
+            shipping_label=row.shipping_label,
+            shipping_amount=row.shipping_amount,
+            tax_rate=row.tax_rate,
+            tax_inclusive=row.tax_inclusive,
+            subtotal=row.subtotal,
+            discount_total=row.discount_total,
+            tax_total=row.tax_total,
+            total=row.total,
+            amount_paid=amount_paid,
+            balance_due=balance,
+            paid_at=written.invoice_paid_at,
+            notes=row.notes,
+            source_quote_id=row.source_quote_id,
+            stripe_session_id=row.stripe_session_id,
+            stripe_checkout_url=row.stripe_checkout_url,
+            stripe_session_expires_at=row.stripe_session_expires_at,
+            items=items,
+            payments=payments,
+            refunds=[
+                RefundView(
+                    r["id"],
+                    r["payment_id"],
+                    Decimal(r["amount"]),
+                    r["currency"],
+                    r["processor"],
+                    r["processor_id"],
+                    r["reason"],
+                    _at(r["refunded_at"]),
+                )
+                for r in row.refunds
+            ],
+            version=written.version,
+        )
+
+
+def _job_hours(items: list[ItemView]) -> Decimal | None:
+    seconds = 0
+    for item in items:
+        per_part = item.breakdown.get("print_seconds")
+        if isinstance(per_part, int | float | str):
+            seconds += int(Decimal(str(per_part)) * item.quantity)
+    return (Decimal(seconds) / 3600).quantize(Decimal("0.01")) if seconds else None
 
 
 def apply_refund(session: Session, actor: Actor, refund: NewRefund) -> Invoice:
@@ -279,7 +478,7 @@ def apply_processor_payment(
 ) -> ProcessorPayment:
     """Record money a payment processor has already taken, inside the caller's transaction.
 
-    Unlike ``apply_payment`` nothing about the invoice refuses it, because the client has
+    Unlike ``record_payment`` nothing about the invoice refuses it, because the client has
     paid: an amount above the balance is kept (the balance floors at zero and the invoice is
     PAID), an amount in another currency is kept but left out of the balance, and a payment
     on a void or written-off invoice is kept too. With ``flag_mismatch`` each of those is

@@ -7,28 +7,39 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from core.actor import Actor
-from core.db.models import Client, Invoice, OrderFile, Quote, QuoteItem
+from core.db.models import Client, OrderFile, Quote, QuoteItem
 from core.enums import DiscountType, QuoteStatus
 from core.errors import Conflict, NotFound
 from core.services import activity, events, invoices
 from core.services import settings as shop_settings
 from core.services.line_items import (
+    Activity,
+    DocumentContext,
     DocumentTerms,
     ItemInput,
     ItemView,
+    NewDocument,
+    Notice,
+    Promotion,
     apply_terms_and_totals,
     build_items,
+    check_files,
+    file_ids_of,
     files_of_items,
     inputs_of,
+    insert_document,
     item_views,
-    next_number,
+    read_for_document,
     terms_of,
     today,
+    totals_of,
+    views_of_rows,
 )
+from core.shop_settings import ShopSettings
 
 EDITABLE = frozenset({QuoteStatus.DRAFT, QuoteStatus.PENDING})
 
@@ -137,41 +148,92 @@ def create_quote(
     *,
     expiry_date: dt.date | None = None,
 ) -> QuoteView:
+    """Make a quote: one statement to read, one to write (see `insert_document`)."""
+    build_items(items, QuoteItem)  # refuse bad lines before a number is taken
     with session.begin():
-        client = session.get(Client, client_id)
-        if client is None:
-            raise NotFound(f"No client with id {client_id}.")
-        shop = shop_settings.load(session)
-        issued = today()
-        quote = Quote(
-            number="",
-            client_id=client.id,
-            currency=shop.currency,
-            issue_date=issued,
-            expiry_date=expiry_date or issued + dt.timedelta(days=shop.quote_validity_days),
-            status=QuoteStatus.DRAFT.value,
-            created_by=actor.user_id,
+        context = read_for_document(session, "quote", client_id, file_ids_of(items))
+        return insert_quote(
+            session, actor, context, items, terms or DocumentTerms(), expiry_date=expiry_date
         )
-        quote.items = build_items(items, QuoteItem)
-        apply_terms_and_totals(quote, terms or DocumentTerms(), shop)
-        quote.number = next_number(
-            session, "quote_number_seq", shop.numbering.quote_prefix, shop.numbering.digits
-        )
-        session.add(quote)
-        session.flush()
-        _link_order_files(session, quote, items)
-        activity.record(
-            session,
-            actor,
-            "quote.created",
-            "quote",
-            quote.id,
-            f"{quote.number} created for {client.name}",
-            {"total": str(quote.total)},
-        )
-        events.notify(session, "quote", quote.id, number=quote.number, status=quote.status)
-        session.flush()
-        return _view(session, quote)
+
+
+def insert_quote(
+    session: Session,
+    actor: Actor,
+    context: DocumentContext,
+    items: Sequence[ItemInput],
+    terms: DocumentTerms,
+    *,
+    expiry_date: dt.date | None = None,
+    item_uploads: Sequence[int | None] = (),
+    promotions: Sequence[Promotion] = (),
+) -> QuoteView:
+    """Insert a quote with its lines, files, activity and notice, inside the caller's
+    transaction, after `read_for_document` read ``context``."""
+    rows = build_items(items, QuoteItem)
+    shop = context.shop
+    file_ids = file_ids_of(items)
+    check_files(context, file_ids)
+    totals = totals_of(rows, terms, shop)
+    issued = today()
+    expiry = expiry_date or issued + dt.timedelta(days=shop.quote_validity_days)
+    number = context.number
+    inserted = insert_document(
+        session,
+        NewDocument(
+            kind="quote",
+            columns={
+                "number": number,
+                "client_id": context.client_id,
+                "currency": shop.currency,
+                "issue_date": issued,
+                "expiry_date": expiry,
+                "status": QuoteStatus.DRAFT.value,
+                "created_by": actor.user_id,
+                **totals,
+            },
+            items=rows,
+            item_uploads=item_uploads,
+            link_files=file_ids,
+            promotions=promotions,
+            activities=[
+                Activity(
+                    "quote.created",
+                    "quote",
+                    f"{number} created for {context.client_name}",
+                    detail={"total": str(totals["total"])},
+                )
+            ],
+            notices=[Notice("quote", {"number": number, "status": QuoteStatus.DRAFT.value})],
+            actor=actor,
+        ),
+    )
+    return QuoteView(
+        id=inserted.id,
+        number=number,
+        client_id=context.client_id,
+        client_name=context.client_name,
+        client_email=context.client_email,
+        status=QuoteStatus.DRAFT,
+        issue_date=issued,
+        expiry_date=expiry,
+        currency=shop.currency,
+        discount_type=DiscountType(totals["discount_type"]),
+        discount_value=totals["discount_value"],
+        shipping_label=totals["shipping_label"],
+        shipping_amount=totals["shipping_amount"],
+        tax_rate=totals["tax_rate"],
+        tax_inclusive=totals["tax_inclusive"],
+        subtotal=totals["subtotal"],
+        discount_total=totals["discount_total"],
+        tax_total=totals["tax_total"],
+        total=totals["total"],
+        notes=totals["notes"],
+        sent_at=None,
+        converted_invoice_id=None,
+        items=views_of_rows(rows, inserted),
+        version=1,
+    )
 
 
 def get_quote(session: Session, quote_id: int) -> QuoteView:
@@ -256,40 +318,105 @@ def decline_quote(session: Session, actor: Actor, quote_id: int) -> QuoteView:
     return _transition(session, actor, quote_id, QuoteStatus.DECLINED, allowed, "declined")
 
 
+_CONVERT_READ = text(
+    "SELECT q.number, q.client_id, q.status, q.discount_type, q.discount_value, "
+    "q.shipping_label, q.shipping_amount, q.tax_rate, q.tax_inclusive, q.notes, "
+    "c.name AS client_name, c.email AS client_email, c.payment_terms_days, "
+    "(SELECT data FROM settings WHERE id = 1) AS settings, "
+    "CASE WHEN q.status NOT IN ('CONVERTED', 'DECLINED') "
+    "THEN nextval('invoice_number_seq') END AS n, "
+    "(SELECT number FROM invoices WHERE id = q.converted_invoice_id) AS converted_number, "
+    "(SELECT coalesce(jsonb_agg(jsonb_build_object('description', i.description, "
+    "'quantity', i.quantity::text, 'unit_price', i.unit_price::text, 'discount_type', "
+    "i.discount_type, 'discount_value', i.discount_value::text, 'breakdown', i.breakdown, "
+    "'order_file_id', i.order_file_id) ORDER BY i.position), '[]'::jsonb) "
+    "FROM quote_items i WHERE i.quote_id = q.id) AS items, "
+    "(SELECT coalesce(jsonb_agg(jsonb_build_object('id', f.id, 'client_id', f.client_id, "
+    "'filename', f.filename)), '[]'::jsonb) FROM order_files f WHERE f.id IN "
+    "(SELECT order_file_id FROM quote_items WHERE quote_id = q.id)) AS files "
+    "FROM quotes q JOIN clients c ON c.id = q.client_id WHERE q.id = :quote_id "
+    "FOR UPDATE OF q"
+)
+
+
 def convert_to_invoice(session: Session, actor: Actor, quote_id: int) -> invoices.InvoiceView:
-    """Make the invoice from the quote in one transaction: all of it happens, or none."""
+    """Make the invoice from the quote in one transaction: all of it happens, or none.
+
+    One statement reads the quote (locked), its lines, client and settings; one writes the
+    invoice and marks the quote converted (see `insert_document`).
+    """
     with session.begin():
-        quote = _quote(session, quote_id)
-        current = QuoteStatus(quote.status)
+        row = session.execute(_CONVERT_READ, {"quote_id": quote_id}).one_or_none()
+        if row is None:
+            raise NotFound(f"No quote with id {quote_id}.")
+        current = QuoteStatus(row.status)
         if current == QuoteStatus.CONVERTED:
-            number = session.scalar(
-                select(Invoice.number).where(Invoice.id == quote.converted_invoice_id)
-            )
-            raise Conflict(f"{quote.number} is already converted to {number or 'an invoice'}.")
+            number = row.converted_number or "an invoice"
+            raise Conflict(f"{row.number} is already converted to {number}.")
         if current == QuoteStatus.DECLINED:
-            raise Conflict(f"{quote.number} was declined; duplicate it to quote again.")
-        invoice = invoices.new_invoice(
+            raise Conflict(f"{row.number} was declined; duplicate it to quote again.")
+        shop = (
+            shop_settings.load(session)
+            if row.settings is None
+            else ShopSettings.model_validate(row.settings)
+        )
+        prefix, digits = shop.numbering.invoice_prefix, shop.numbering.digits
+        number = f"{prefix}{row.n:0{digits}d}"
+        context = DocumentContext(
+            client_id=row.client_id,
+            client_name=row.client_name,
+            client_email=row.client_email,
+            payment_terms_days=row.payment_terms_days,
+            shop=shop,
+            number=number,
+            files={int(f["id"]): f for f in row.files},
+            uploads={},
+        )
+        items = [
+            ItemInput(
+                description=i["description"],
+                quantity=Decimal(i["quantity"]),
+                unit_price=Decimal(i["unit_price"]),
+                discount_type=DiscountType(i["discount_type"]),
+                discount_value=Decimal(i["discount_value"]),
+                breakdown=dict(i["breakdown"]),
+                order_file_id=i["order_file_id"],
+            )
+            for i in row.items
+        ]
+        terms = DocumentTerms(
+            discount_type=DiscountType(row.discount_type),
+            discount_value=row.discount_value,
+            shipping_label=row.shipping_label,
+            shipping_amount=row.shipping_amount,
+            tax_rate=row.tax_rate,
+            tax_inclusive=row.tax_inclusive,
+            notes=row.notes,
+        )
+        return invoices.insert_invoice(
             session,
             actor,
-            quote.client_id,
-            inputs_of(quote),
-            terms_of(quote),
-            source_quote_id=quote.id,
+            context,
+            items,
+            terms,
+            source_quote_id=quote_id,
+            activities=[
+                Activity(
+                    "quote.converted",
+                    "quote",
+                    f"{row.number} converted to {number}",
+                    entity_id=quote_id,
+                    doc_key="invoice_id",
+                )
+            ],
+            notices=[
+                Notice(
+                    "quote",
+                    {"number": row.number, "status": QuoteStatus.CONVERTED.value},
+                    id=quote_id,
+                )
+            ],
         )
-        quote.status = QuoteStatus.CONVERTED.value
-        quote.converted_invoice_id = invoice.id
-        activity.record(
-            session,
-            actor,
-            "quote.converted",
-            "quote",
-            quote.id,
-            f"{quote.number} converted to {invoice.number}",
-            {"invoice_id": invoice.id},
-        )
-        events.notify(session, "quote", quote.id, number=quote.number, status=quote.status)
-        session.flush()
-        return invoices.view_of(session, invoice)
 
 
 def duplicate_quote(session: Session, actor: Actor, quote_id: int) -> QuoteView:

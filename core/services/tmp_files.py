@@ -215,9 +215,14 @@ def _owned(session: Session, actor: Actor, tmp_id: int, *, lock: bool) -> TmpFil
 
 def may_use(actor: Actor, row: TmpFile) -> None:
     """Staff act on their own uploads only; admins on any."""
+    may_use_owner(actor, row.user_id)
+
+
+def may_use_owner(actor: Actor, owner_id: int | None) -> None:
+    """`may_use` for an upload read as plain data: its uploader's id."""
     if actor.is_admin:
         return
-    if actor.user_id is None or row.user_id != actor.user_id:
+    if actor.user_id is None or owner_id != actor.user_id:
         raise NotAllowed("Only the person who uploaded a file, or an admin, may do that.")
 
 

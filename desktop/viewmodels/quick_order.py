@@ -20,20 +20,25 @@ import numpy as np
 import trimesh
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
-from core.errors import Conflict, ServiceError
+from core.errors import ServiceError
 from core.mesh.analysis import load_mesh
 from core.mesh.orientation import lay_flat, least_support_orientation
 from core.money import ZERO, DocumentTotals, document_totals, format_money
 from core.pricing import price_part
-from core.services import clients, materials, order_files, printers, quotes, tmp_files
+from core.services import clients, materials, printers, tmp_files
 from core.services import invoices as invoice_service
 from core.services import settings as shop_settings
 from core.services.clients import ClientView
-from core.services.line_items import DocumentTerms
 from core.services.maintenance import after_commit_drain
 from core.services.materials import MaterialView
 from core.services.part_pricing import PartQuote, plan_part, store_part_quote
 from core.services.printers import PrinterView
+from core.services.quick_orders import (
+    QuickOrderKind,
+    QuickOrderLine,
+    QuickOrderSpec,
+    make_quick_order,
+)
 from core.shop_settings import ShopSettings
 from core.slicing.locate import locate_cura
 from desktop.viewmodels.clients import ClientEditorViewModel
@@ -622,6 +627,14 @@ class QuickOrderViewModel(QObject):
         task = Task(lambda _p, _c: make_document(ctx, kind, client.id, lines))
         task.signals.finished.connect(self._made)
         task.signals.failed.connect(self._not_made)
+
+        def drain(*_: object) -> None:
+            # The promoted uploads' tmp objects (or a failed attempt's copies) leave storage
+            # in a task of their own, so the document shows without waiting for storage.
+            ctx.runner.start(Task(lambda _p, _c: after_commit_drain(ctx.db, ctx.storage())))
+
+        task.signals.finished.connect(drain)
+        task.signals.failed.connect(drain)
         self._making = task
         self.busy_changed.emit()
         ctx.runner.start(task)
@@ -678,63 +691,22 @@ def make_document(
     client_id: int,
     lines: Sequence[tuple[int, PartQuote]],
 ) -> MadeDocument:
-    """The quote or invoice, its uploads promoted to order files, its lines pointing at them.
-
-    Three steps, because an order file needs its document to exist: make the document, move
-    the files, then point each line at its file. If the files cannot be moved the document is
-    taken back (admins), so a failure leaves no quote or invoice without its files.
-    """
-    db, actor, storage = ctx.db, ctx.actor, ctx.storage()
-    items = [quote.item_input() for _, quote in lines]
-    try:
-        with db.session() as s:
-            if kind is DocumentKind.QUOTE:
-                made: Any = quotes.create_quote(s, actor, client_id, items)
-            else:
-                made = invoice_service.create_invoice(s, actor, client_id, items)
-    except ServiceError as exc:
-        raise ServiceError(f"Nothing was made: {exc}") from exc
-    ids = {"quote_id": made.id} if kind is DocumentKind.QUOTE else {"invoice_id": made.id}
-    try:
-        with db.session() as s:
-            files = order_files.promote_tmp_files(
-                s, actor, storage, [tmp_id for tmp_id, _ in lines], client_id=client_id, **ids
-            )
-        linked = [
-            quote.item_input(order_file_id=file.id)
-            for (_, quote), file in zip(lines, files, strict=True)
-        ]
-        with db.session() as s:
-            if kind is DocumentKind.QUOTE:
-                made = quotes.update_quote(
-                    s, actor, made.id, linked, DocumentTerms(), expected_version=made.version
-                )
-            else:
-                made = invoice_service.update_invoice(
-                    s, actor, made.id, linked, DocumentTerms(), expected_version=made.version
-                )
-    except Exception as exc:
-        if _take_back(ctx, kind, made.id):
-            raise Conflict(f"Nothing was made: the files could not be attached ({exc}).") from exc
-        raise Conflict(
-            f"{made.number} was made but its files could not be attached ({exc}); "
-            "ask an admin to delete it, then try again."
-        ) from exc
-    after_commit_drain(db, storage)  # the promoted uploads' tmp objects go now
-    return MadeDocument(kind, made.id, made.number, made.total)
-
-
-def _take_back(ctx: AppContext, kind: DocumentKind, document_id: int) -> bool:
-    """Delete a document whose files did not follow it; only admins may delete documents."""
-    if not ctx.actor.is_admin:
-        return False
+    """The quote or invoice, its uploads promoted to order files, its lines pointing at them:
+    one core call, one transaction (`core.services.quick_orders`), so a failure leaves nothing
+    — for staff as for admins. Runs on ``ctx.runner``, off the GUI thread; the caller then
+    drains the storage outbox (`after_commit_drain`)."""
+    storage = ctx.storage()
+    order = QuickOrderSpec(
+        kind=QuickOrderKind.QUOTE if kind is DocumentKind.QUOTE else QuickOrderKind.INVOICE,
+        client_id=client_id,
+        lines=[
+            QuickOrderLine(tmp_id, quote.item_input(), {"slice": quote.metadata()})
+            for tmp_id, quote in lines
+        ],
+    )
     try:
         with ctx.db.session() as s:
-            if kind is DocumentKind.QUOTE:
-                quotes.delete_quote(s, ctx.actor, document_id)
-            else:
-                invoice_service.delete_invoice(s, ctx.actor, document_id)
-    except Exception:
-        log.warning("quick_order.take_back_failed id=%s", document_id, exc_info=True)
-        return False
-    return True
+            made = make_quick_order(s, ctx.actor, order, storage)
+    except ServiceError as exc:
+        raise ServiceError(f"Nothing was made: {exc}") from exc
+    return MadeDocument(kind, made.id, made.number, made.total)
