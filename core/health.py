@@ -110,7 +110,6 @@ def check_storage(storage: Storage) -> PartHealth:
     key = tmp_key("health", "probe.txt")
     where = "local folders" if storage.backend == "local" else "Supabase Storage"
     try:
-        storage.ensure_buckets()
         storage.put(TMP, key, probe, "text/plain")
         try:
             read = storage.get(TMP, key)

@@ -1,6 +1,6 @@
 """What every view model is handed: the database, who is signed in, the notifier, the workers,
-and the configuration and file storage (made on first use, so a screen that never touches a
-file opens no storage)."""
+and the configuration and file storage (opened on first use, so a screen that never touches a
+file opens no storage; `open_storage` hands it over with its buckets made)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,79 @@
+"""A new shop, started the way a person starts it: a new data folder, the app's own database
+start-up, set-up and main window (no fixture storage, no buckets made by the test), and the
+first model file added in Quick order is stored and priced."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import trimesh
+from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
+
+from core.config import AppConfig
+from core.db.embedded import stop_embedded
+from core.db.engine import Database
+from desktop.app import build_main_window, open_shop_database
+from desktop.viewmodels.auth import AuthViewModel, ShopSetup
+from desktop.viewmodels.quick_order_parts import PartStage
+from desktop.views.quick_order import QuickOrderPage
+
+SETTLED = (PartStage.PRICED, PartStage.FAILED, PartStage.REFUSED)
+
+
+def cube_file(folder: Path) -> Path:
+    path = folder / "20mm-cube.stl"
+    trimesh.creation.box(extents=(20.0, 20.0, 20.0)).export(path)
+    return path
+
+
+@pytest.fixture
+def new_shop(data_dir: Path) -> Iterator[Database]:
+    """The database exactly as `printdesk` opens it in a data folder nobody has used."""
+    assert not data_dir.exists()
+    config = AppConfig()
+    db = open_shop_database(config)
+    yield db
+    db.dispose()
+    stop_embedded(config.pgdata_dir)
+
+
+def test_the_first_model_in_a_new_data_folder_is_stored(
+    qtbot: QtBot, new_shop: Database, data_dir: Path, tmp_path: Path
+) -> None:
+    auth = AuthViewModel(new_shop)
+    actor = auth.set_up(
+        ShopSetup(
+            shop_name="Fresh Prints",
+            tax_id="",
+            email="",
+            phone="",
+            address="",
+            admin_name="Ada",
+            admin_email="ada@fresh.example",
+            password="long enough",
+            password_again="long enough",
+        )
+    )
+    assert actor is not None, auth.error
+    settings = QSettings(str(tmp_path / "printdesk.ini"), QSettings.Format.IniFormat)
+    window = build_main_window(new_shop, actor, settings=settings)
+    qtbot.addWidget(window)
+    page = window.page("quick-order")
+    assert isinstance(page, QuickOrderPage)
+    vm = page.vm
+    try:
+        (key,) = vm.add_files([cube_file(tmp_path)])
+        part = vm.part(key)
+        assert part is not None
+        qtbot.waitUntil(lambda: part.stage in SETTLED, timeout=180_000)
+        assert part.stage is not PartStage.REFUSED, part.reason
+        assert part.tmp is not None
+        stored = [p for p in (data_dir / "storage" / "tmp").rglob("*.stl")]
+        assert [p.name for p in stored] == ["20mm-cube.stl"]
+        assert stored[0].stat().st_size > 0
+    finally:
+        vm.close()
+        vm.batch.wait()
