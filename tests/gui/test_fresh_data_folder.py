@@ -1,6 +1,7 @@
 """A new shop, started the way a person starts it: a new data folder, the app's own database
 start-up, set-up and main window (no fixture storage, no buckets made by the test), and the
-first model file added in Quick order is stored and priced."""
+first model file added in Quick order is stored and priced by CuraEngine, found with no
+environment variable (the engine on PATH, the definitions `make` unpacked beside the checkout)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pytestqt.qtbot import QtBot
 from core.config import AppConfig
 from core.db.embedded import stop_embedded
 from core.db.engine import Database
+from core.slicing.finding import find_slicer
 from desktop.app import build_main_window, open_shop_database
 from desktop.viewmodels.auth import AuthViewModel, ShopSetup
 from desktop.viewmodels.quick_order_parts import PartStage
@@ -30,9 +32,12 @@ def cube_file(folder: Path) -> Path:
 
 
 @pytest.fixture
-def new_shop(data_dir: Path) -> Iterator[Database]:
-    """The database exactly as `printdesk` opens it in a data folder nobody has used."""
+def new_shop(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    """The database exactly as `printdesk` opens it in a data folder nobody has used, on a
+    machine where no PRINTDESK_ variable says where the slicer is."""
     assert not data_dir.exists()
+    monkeypatch.delenv("PRINTDESK_CURA_RESOURCES", raising=False)
+    monkeypatch.delenv("PRINTDESK_CURAENGINE", raising=False)
     config = AppConfig()
     db = open_shop_database(config)
     yield db
@@ -40,7 +45,7 @@ def new_shop(data_dir: Path) -> Iterator[Database]:
     stop_embedded(config.pgdata_dir)
 
 
-def test_the_first_model_in_a_new_data_folder_is_stored(
+def test_the_first_model_in_a_new_data_folder_is_stored_and_sliced(
     qtbot: QtBot, new_shop: Database, data_dir: Path, tmp_path: Path
 ) -> None:
     auth = AuthViewModel(new_shop)
@@ -74,6 +79,12 @@ def test_the_first_model_in_a_new_data_folder_is_stored(
         stored = [p for p in (data_dir / "storage" / "tmp").rglob("*.stl")]
         assert [p.name for p in stored] == ["20mm-cube.stl"]
         assert stored[0].stat().st_size > 0
+        if not find_slicer().ok:
+            pytest.skip(f"no slicer on this machine: {find_slicer().problem}")
+        assert part.stage is PartStage.PRICED, part.reason
+        assert part.quote is not None and not part.quote.estimated
+        assert part.quote.slice is not None and part.quote.slice.engine_version
+        assert part.quote.slice.filament_g > 1 and part.quote.slice.print_time_s > 600
     finally:
         vm.close()
         vm.batch.wait()
