@@ -20,10 +20,10 @@ from core.slicing.locate import (
 )
 
 _SAID = {
-    Source.GIVEN: "given",
-    Source.ENVIRONMENT: "set in the environment",
-    Source.SETTINGS: "chosen in Settings → Slicer",
-    Source.FOUND: "found on this computer",
+    Source.GIVEN: "Given on the command line",
+    Source.ENVIRONMENT: "Set in the environment",
+    Source.SETTINGS: "Chosen in Settings → Slicer",
+    Source.FOUND: "Found on this computer",
 }
 
 

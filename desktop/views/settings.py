@@ -24,6 +24,7 @@ from desktop.viewmodels.context import AppContext
 from desktop.viewmodels.health import HealthViewModel
 from desktop.viewmodels.settings import SettingsViewModel
 from desktop.viewmodels.shell import ShellViewModel
+from desktop.viewmodels.slicer_settings import SlicerSettingsViewModel
 from desktop.views.backup_settings import BackupSettingsPanel
 from desktop.views.health import HealthPanel
 from desktop.views.jobs import PRINTER_STATUS_COLOURS
@@ -35,6 +36,7 @@ from desktop.views.settings_catalog import (
     UsersPanel,
 )
 from desktop.views.settings_forms import SectionForm
+from desktop.views.slicer_settings import SlicerSettingsPanel
 from desktop.views.theme import ACCENT, INK, MUTED
 
 NAV_WIDTH = 210
@@ -56,7 +58,7 @@ QFrame#readOnly QLabel {{ color: #23476e; }}
 GROUPS = (
     ("SHOP", ("business", "money", "numbering", "pricing", "jobs", "files")),
     ("EQUIPMENT & PEOPLE", ("printers", "materials", "users")),
-    ("THIS COUNTER", ("health", "backups")),
+    ("THIS COUNTER", ("health", "slicer", "backups")),
 )
 
 
@@ -66,6 +68,7 @@ class SettingsPage(Page):
         vm: SettingsViewModel,
         health: HealthPanel | None = None,
         backups: BackupSettingsPanel | None = None,
+        slicer: SlicerSettingsPanel | None = None,
     ) -> None:
         super().__init__(
             "Settings", "Your shop's details and terms, its printers, materials and users"
@@ -100,10 +103,10 @@ class SettingsPage(Page):
             "users": self.users,
         }
         # Pages the settings view model does not know: shown here, not saved or stepped through.
-        extra = {"health": health, "backups": backups}
+        extra = {"health": health, "backups": backups, "slicer": slicer}
         self.extra: dict[str, QWidget] = {k: w for k, w in extra.items() if w is not None}
         titles = {entry.key: entry.title for entry in vm.pages}
-        titles |= {"health": "Health", "backups": "Backups"}
+        titles |= {"health": "Health", "backups": "Backups", "slicer": "Slicer"}
         self._items: dict[str, QListWidgetItem] = {}
         self._widgets: dict[str, QWidget] = {}
         for group, keys in GROUPS:
@@ -216,4 +219,5 @@ def build_settings_page(ctx: AppContext, shell: ShellViewModel) -> SettingsPage:
         SettingsViewModel(ctx, shell, status_colours=colours, muted=MUTED),
         HealthPanel(HealthViewModel(ctx)),
         BackupSettingsPanel(BackupSettingsViewModel(ctx)) if ctx.actor.is_admin else None,
+        slicer=SlicerSettingsPanel(SlicerSettingsViewModel(ctx)),
     )
