@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import os
 import smtplib
 import socket
 import ssl
@@ -31,6 +32,7 @@ from core.db.migrate import is_current
 from core.mail import MailError, MailNotConfigured, MailSettings
 from core.payments.stripe_client import PaymentProviderError, StripeGateway
 from core.slicing.finding import find_slicer
+from core.slicing.locate import ENGINE_ENV, RESOURCES_ENV
 from core.storage import TMP, Storage, StorageError, tmp_key
 
 DEFAULT_TIMEOUT_S: Final = 8.0
@@ -143,19 +145,24 @@ def check_slicer(
 ) -> PartHealth:
     """What `find_slicer` found, as the first-run setup and the Health page show it."""
     name = "Slicer"
+    env = os.environ if env is None else env
     finding = find_slicer(engine, resources, env)
     if finding.engine_problem:
         return _failed(
             name,
             _without_advice(finding.engine_problem),
-            "Install UltiMaker Cura 5 (or Debian/Ubuntu's cura-engine package), or choose "
-            "the CuraEngine program in Settings → Slicer.",
+            f"Correct or remove {ENGINE_ENV} on this computer."
+            if env.get(ENGINE_ENV) and not engine
+            else "Install UltiMaker Cura 5 (or Debian/Ubuntu's cura-engine package), or "
+            "choose the CuraEngine program in Settings → Slicer.",
         )
     if finding.resources_problem:
         return _failed(
             name,
             _without_advice(finding.resources_problem),
-            "Install UltiMaker Cura (its definitions come with it), or choose Cura's "
+            f"Correct or remove {RESOURCES_ENV} on this computer."
+            if env.get(RESOURCES_ENV) and not resources
+            else "Install UltiMaker Cura (its definitions come with it), or choose Cura's "
             "resources folder in Settings → Slicer.",
         )
     return _ok(name, finding.summary())

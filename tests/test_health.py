@@ -111,6 +111,12 @@ def test_slicer_missing_says_how_to_install(tmp_path: Path) -> None:
     _failed(result, "CuraEngine was not found", "Install UltiMaker Cura")
 
 
+def test_a_wrong_slicer_variable_is_named_as_the_thing_to_fix(tmp_path: Path) -> None:
+    env = {"PATH": "", "HOME": str(tmp_path), "PRINTDESK_CURAENGINE": str(tmp_path / "nope")}
+    result = check_slicer(env=env)
+    _failed(result, "set by PRINTDESK_CURAENGINE", "Correct or remove PRINTDESK_CURAENGINE")
+
+
 # -------------------------------------------------------------------------------- stripe
 
 
