@@ -5,6 +5,7 @@ environment variable (the engine on PATH, the definitions `make` unpacked beside
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,14 +14,20 @@ import trimesh
 from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
+from core.actor import Actor
 from core.config import AppConfig
 from core.db.embedded import stop_embedded
 from core.db.engine import Database
 from core.slicing.finding import find_slicer
+from core.storage import TMP, Storage
 from desktop.app import build_main_window, open_shop_database
 from desktop.viewmodels.auth import AuthViewModel, ShopSetup
+from desktop.viewmodels.context import AppContext
+from desktop.viewmodels.notifier import Notifier
 from desktop.viewmodels.quick_order_parts import PartStage
 from desktop.views.quick_order import QuickOrderPage
+from tests.supabase_standin import SERVICE_KEY, SupabaseStandIn
+from workers.tasks import TaskRunner
 
 SETTLED = (PartStage.PRICED, PartStage.FAILED, PartStage.REFUSED)
 
@@ -88,3 +95,38 @@ def test_the_first_model_in_a_new_data_folder_is_stored_and_sliced(
     finally:
         vm.close()
         vm.batch.wait()
+
+
+def test_files_dropped_together_open_the_storage_once(
+    database: Database, admin: Actor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three uploads starting at once in a new Supabase project share one ready storage."""
+    monkeypatch.setenv("PRINTDESK_CONFIG", str(tmp_path / "none.toml"))
+    with SupabaseStandIn() as standin:
+        config = AppConfig(
+            data_dir=tmp_path / "data",
+            storage_backend="supabase",
+            supabase_url=standin.url,
+            supabase_service_key=SERVICE_KEY,
+        )
+        ctx = AppContext(database, admin, Notifier(), TaskRunner(), config=lambda: config)
+        start = threading.Barrier(3)
+        opened: list[Storage] = []
+
+        def upload(n: int) -> None:
+            start.wait()
+            storage = ctx.storage()
+            storage.put(TMP, f"1/{n}/cube.stl", b"solid cube")
+            opened.append(storage)
+
+        workers = [threading.Thread(target=upload, args=(n,)) for n in range(3)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(30)
+        try:
+            assert len(opened) == 3 and all(s is opened[0] for s in opened)
+            assert standin.requests.count(("GET", "/storage/v1/bucket")) == 1
+            assert standin.keys(TMP) == [f"1/{n}/cube.stl" for n in range(3)]
+        finally:
+            opened[0].close()
