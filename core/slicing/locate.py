@@ -227,7 +227,7 @@ class Chosen:
             return f"set by {env_name}"
         if self.source is Source.SETTINGS:
             return "chosen in Settings → Slicer"
-        return "given"
+        return "as given"
 
 
 def choice(
