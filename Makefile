@@ -22,7 +22,7 @@ PYINSTALLER_PIN := pyinstaller==6.22.3
 MYPY_DIRS := $(shell for d in core workers desktop relay cli migrations tests bench; do \
 	if [ -n "$$(find $$d -name '*.py' -print -quit 2>/dev/null)" ]; then echo $$d; fi; done)
 
-.PHONY: venv .venv run system-deps cura lint test bench bundle bundle-test clean distclean
+.PHONY: venv .venv run slicer system-deps cura lint test bench bundle bundle-test clean distclean
 
 venv .venv: $(VENV_STAMP)
 
@@ -37,8 +37,18 @@ $(VENV_STAMP): pyproject.toml
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $@
 
-run: $(VENV_STAMP)
+# The app finds the engine on PATH and the definitions in .cache/cura by itself (no variable).
+run: $(VENV_STAMP) slicer
 	$(BIN)/printdesk
+
+# What `make run` needs to price by slicing: CuraEngine (as root; another user is shown the
+# apt-get line) and Cura's definitions, unpacked as `make test` does. Neither stops the app
+# from starting: without them its prices are estimates, and it says so.
+slicer:
+	@bash scripts/setup-system.sh --slicer || \
+		echo "make run: CuraEngine could not be installed; starting anyway." >&2
+	@$(MAKE) --no-print-directory cura || \
+		echo "make run: Cura's printer definitions are not unpacked; starting anyway." >&2
 
 system-deps:
 	@bash scripts/setup-system.sh

@@ -43,7 +43,6 @@ def shop_storage() -> Iterator[Storage]:
     """The configured storage (local folders under the data dir by default), buckets made."""
     storage = attempt(lambda: open_storage(AppConfig()))
     try:
-        attempt(storage.ensure_buckets)
         yield storage
     finally:
         storage.close()

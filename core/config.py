@@ -188,6 +188,11 @@ class AppConfig(BaseSettings):
     smtp_from: str | None = None
     smtp_timeout_s: float = 20.0
 
+    # The slicer of this counter, chosen in Settings → Slicer; unset means searched for
+    # (core.slicing.locate), and PRINTDESK_CURAENGINE / PRINTDESK_CURA_RESOURCES win.
+    curaengine: str | None = None
+    cura_resources: str | None = None
+
     # Storage: local folders in the data dir unless Supabase is set.
     storage_backend: str = Field(default="local", pattern="^(local|supabase)$")
     supabase_url: str | None = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import os
 import smtplib
 import socket
 import ssl
@@ -30,8 +31,8 @@ from core.db.engine import Database
 from core.db.migrate import is_current
 from core.mail import MailError, MailNotConfigured, MailSettings
 from core.payments.stripe_client import PaymentProviderError, StripeGateway
-from core.slicing.errors import CuraResourcesNotFound, SlicerNotFound
-from core.slicing.locate import locate_cura
+from core.slicing.finding import find_slicer
+from core.slicing.locate import ENGINE_ENV, RESOURCES_ENV
 from core.storage import TMP, Storage, StorageError, tmp_key
 
 DEFAULT_TIMEOUT_S: Final = 8.0
@@ -110,7 +111,6 @@ def check_storage(storage: Storage) -> PartHealth:
     key = tmp_key("health", "probe.txt")
     where = "local folders" if storage.backend == "local" else "Supabase Storage"
     try:
-        storage.ensure_buckets()
         storage.put(TMP, key, probe, "text/plain")
         try:
             read = storage.get(TMP, key)
@@ -133,9 +133,9 @@ def check_storage(storage: Storage) -> PartHealth:
     return _ok(name, f"{where}: a test file was stored, read back and removed.")
 
 
-def _without_advice(exc: BaseException) -> str:
-    """The locator's message up to its own advice: the fix is given separately."""
-    found = _first_line(exc)
+def _without_advice(text: str) -> str:
+    """The finder's message up to its own advice: the fix is given separately."""
+    found = text.strip().splitlines()[0] if text.strip() else text
     cut = found.lower().find(": install")
     return f"{found[:cut]}." if cut > 0 else found
 
@@ -143,28 +143,29 @@ def _without_advice(exc: BaseException) -> str:
 def check_slicer(
     engine: str | None = None, resources: str | None = None, env: Mapping[str, str] | None = None
 ) -> PartHealth:
+    """What `find_slicer` found, as the first-run setup and the Health page show it."""
     name = "Slicer"
-    try:
-        cura = locate_cura(engine, resources, env)
-    except SlicerNotFound as exc:
+    env = os.environ if env is None else env
+    finding = find_slicer(engine, resources, env)
+    if finding.engine_problem:
         return _failed(
             name,
-            _without_advice(exc),
-            "Install UltiMaker Cura 5 (or Debian/Ubuntu's cura-engine package), or set "
-            "PRINTDESK_CURAENGINE to the CuraEngine program.",
+            _without_advice(finding.engine_problem),
+            f"Correct or remove {ENGINE_ENV} on this computer."
+            if env.get(ENGINE_ENV) and not engine
+            else "Install UltiMaker Cura 5 (or Debian/Ubuntu's cura-engine package), or "
+            "choose the CuraEngine program in Settings → Slicer.",
         )
-    except CuraResourcesNotFound as exc:
+    if finding.resources_problem:
         return _failed(
             name,
-            _without_advice(exc),
-            "Install UltiMaker Cura (its definitions come with it), or set "
-            "PRINTDESK_CURA_RESOURCES to Cura's resources folder.",
+            _without_advice(finding.resources_problem),
+            f"Correct or remove {RESOURCES_ENV} on this computer."
+            if env.get(RESOURCES_ENV) and not resources
+            else "Install UltiMaker Cura (its definitions come with it), or choose Cura's "
+            "resources folder in Settings → Slicer.",
         )
-    return _ok(
-        name,
-        f"CuraEngine {cura.engine_version} at {cura.engine}; printer definitions in "
-        f"{cura.resources}.",
-    )
+    return _ok(name, finding.summary())
 
 
 def check_stripe(

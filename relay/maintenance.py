@@ -51,7 +51,6 @@ def run_storage_upkeep(config: AppConfig, database: Database) -> None:
     """
     storage = open_storage(config)
     try:
-        storage.ensure_buckets()
         report = maintenance.run_maintenance(database, storage, order_file_retention=False)
     finally:
         storage.close()

@@ -35,7 +35,7 @@ from core.health import (
     run_checks,
 )
 from core.mail import MailSettings
-from core.storage import LocalStorage
+from core.storage import LocalStorage, open_storage
 from relay.app import create_app
 from tests.conftest import PgCluster
 from tests.stripe_standin import DEFAULT_KEY, StripeStandin
@@ -84,7 +84,7 @@ def test_database_unreachable_gives_the_reason() -> None:
 
 
 def test_local_storage_round_trip_leaves_nothing(tmp_path: Path) -> None:
-    storage = LocalStorage(tmp_path / "storage")
+    storage = open_storage(AppConfig(data_dir=tmp_path))
     result = check_storage(storage)
     assert result.state is State.OK, result
     assert not [p for p in (tmp_path / "storage").rglob("*") if p.is_file()]
@@ -109,6 +109,12 @@ def test_slicer_missing_says_how_to_install(tmp_path: Path) -> None:
     env = {"PATH": str(tmp_path), "HOME": str(tmp_path)}
     result = check_slicer(engine=str(tmp_path / "CuraEngine"), env=env)
     _failed(result, "CuraEngine was not found", "Install UltiMaker Cura")
+
+
+def test_a_wrong_slicer_variable_is_named_as_the_thing_to_fix(tmp_path: Path) -> None:
+    env = {"PATH": "", "HOME": str(tmp_path), "PRINTDESK_CURAENGINE": str(tmp_path / "nope")}
+    result = check_slicer(env=env)
+    _failed(result, "set by PRINTDESK_CURAENGINE", "Correct or remove PRINTDESK_CURAENGINE")
 
 
 # -------------------------------------------------------------------------------- stripe
@@ -299,7 +305,7 @@ def test_run_checks_reports_every_part_in_order(
         smtp_username=USERNAME,
         smtp_password="wrong",
     )
-    results = run_checks(config, database, lambda: LocalStorage(config.storage_dir), timeout_s=5)
+    results = run_checks(config, database, lambda: open_storage(config), timeout_s=5)
     by_name = {r.name: r for r in results}
     assert [r.name for r in results] == [
         "Database",

@@ -33,7 +33,11 @@ from core.storage.local import LocalStorage
 
 
 def open_storage(config: AppConfig) -> Storage:
-    """The configured backend: local folders in the data dir unless Supabase is set."""
+    """The configured backend, ready to use: local folders in the data dir unless Supabase is
+    set, with the shop's buckets made. This is the one place buckets are made, so every caller
+    (desktop, CLI, relay) can store its first file in a new data folder or a new Supabase
+    project; when the buckets exist already it costs a few ``mkdir`` calls or one listing."""
+    storage: Storage
     if config.storage_backend == "supabase":
         from core.storage.supabase_backend import SupabaseStorage
 
@@ -42,8 +46,15 @@ def open_storage(config: AppConfig) -> Storage:
                 "Supabase storage is chosen but not set up: set PRINTDESK_SUPABASE_URL and "
                 "PRINTDESK_SUPABASE_SERVICE_KEY."
             )
-        return SupabaseStorage(config.supabase_url, config.supabase_service_key)
-    return LocalStorage(config.storage_dir)
+        storage = SupabaseStorage(config.supabase_url, config.supabase_service_key)
+    else:
+        storage = LocalStorage(config.storage_dir)
+    try:
+        storage.ensure_buckets()
+    except BaseException:
+        storage.close()
+        raise
+    return storage
 
 
 __all__ = [

@@ -1,9 +1,10 @@
 """What every view model is handed: the database, who is signed in, the notifier, the workers,
-and the configuration and file storage (made on first use, so a screen that never touches a
-file opens no storage)."""
+and the configuration and file storage (opened on first use, so a screen that never touches a
+file opens no storage; `open_storage` hands it over with its buckets made)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
@@ -22,15 +23,19 @@ T = TypeVar("T")
 
 
 class Lazy(Generic[T]):
-    """A value made by ``make`` the first time it is asked for, then kept."""
+    """A value made by ``make`` the first time it is asked for, then kept. Several workers may
+    ask at once (three files dropped together): one makes it, the others wait for it."""
 
     def __init__(self, make: Callable[[], T]) -> None:
         self._make = make
         self._value: T | None = None
+        self._lock = threading.Lock()
 
     def __call__(self) -> T:
         if self._value is None:
-            self._value = self._make()
+            with self._lock:
+                if self._value is None:
+                    self._value = self._make()
         return self._value
 
     def forget(self) -> None:

@@ -57,14 +57,9 @@ class DeliveryServices:
 
     @classmethod
     def from_config(cls, config: Callable[[], AppConfig] = AppConfig) -> DeliveryServices:
-        def storage() -> Storage:
-            opened = open_storage(config())
-            opened.ensure_buckets()
-            return opened
-
         return cls(
             stripe=lambda: StripeGateway.from_config(config()),
-            storage=storage,
+            storage=lambda: open_storage(config()),
             mail=lambda: MailSettings.from_config(config()),
         )
 

@@ -26,6 +26,7 @@ from desktop.viewmodels.health import HealthViewModel
 from desktop.viewmodels.payment_settings import PaymentSettingsViewModel
 from desktop.viewmodels.settings import SettingsViewModel
 from desktop.viewmodels.shell import ShellViewModel
+from desktop.viewmodels.slicer_settings import SlicerSettingsViewModel
 from desktop.views.backup_settings import BackupSettingsPanel
 from desktop.views.email_settings import EmailSettingsPanel
 from desktop.views.health import HealthPanel
@@ -39,6 +40,7 @@ from desktop.views.settings_catalog import (
     UsersPanel,
 )
 from desktop.views.settings_forms import SectionForm
+from desktop.views.slicer_settings import SlicerSettingsPanel
 from desktop.views.theme import ACCENT, INK, MUTED
 
 NAV_WIDTH = 210
@@ -60,7 +62,7 @@ QFrame#readOnly QLabel {{ color: #23476e; }}
 GROUPS = (
     ("SHOP", ("business", "money", "numbering", "pricing", "jobs", "files")),
     ("EQUIPMENT & PEOPLE", ("printers", "materials", "users")),
-    ("THIS COUNTER", ("health", "backups", "email", "payments")),
+    ("THIS COUNTER", ("health", "slicer", "backups", "email", "payments")),
 )
 
 
@@ -72,6 +74,7 @@ class SettingsPage(Page):
         backups: BackupSettingsPanel | None = None,
         email: EmailSettingsPanel | None = None,
         payments: PaymentSettingsPanel | None = None,
+        slicer: SlicerSettingsPanel | None = None,
     ) -> None:
         super().__init__(
             "Settings", "Your shop's details and terms, its printers, materials and users"
@@ -106,11 +109,18 @@ class SettingsPage(Page):
             "users": self.users,
         }
         # Pages the settings view model does not know: shown here, not saved or stepped through.
-        extra = {"health": health, "backups": backups, "email": email, "payments": payments}
+        extra = {
+            "health": health,
+            "backups": backups,
+            "email": email,
+            "payments": payments,
+            "slicer": slicer,
+        }
         self.extra: dict[str, QWidget] = {k: w for k, w in extra.items() if w is not None}
         titles = {entry.key: entry.title for entry in vm.pages}
         titles |= {
             "health": "Health",
+            "slicer": "Slicer",
             "backups": "Backups",
             "email": "Email",
             "payments": "Payments",
@@ -229,4 +239,5 @@ def build_settings_page(ctx: AppContext, shell: ShellViewModel) -> SettingsPage:
         BackupSettingsPanel(BackupSettingsViewModel(ctx)) if ctx.actor.is_admin else None,
         EmailSettingsPanel(EmailSettingsViewModel(ctx)),
         PaymentSettingsPanel(PaymentSettingsViewModel(ctx)),
+        slicer=SlicerSettingsPanel(SlicerSettingsViewModel(ctx)),
     )
