@@ -295,7 +295,7 @@ class BreakdownPanel(QFrame):
                 lines.append(("Shop minimum applies", money(p.minimum_price)))
             lines.append((f"{p.quantity} × {money(p.unit_price)}", money(p.line_total)))
             if quote.estimated:
-                self.source.setText("Estimate from the part's volume: no slicer was found.")
+                self.source.setText("Estimate from the part's shape: no slicer was found.")
             else:
                 engine = quote.slice.engine_version if quote.slice is not None else ""
                 self.source.setText(
