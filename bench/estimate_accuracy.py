@@ -6,7 +6,7 @@ CR-10 S5 for what does not fit) at 0.2 mm and 20 % infill, and estimated with th
 settings. The table gives time and grams of both and the estimate's error; the old volume rule
 (``core.pricing.estimate_from_volume``) is measured beside it as the baseline.
 
-Run: ``PRINTDESK_CURA_RESOURCES=… .venv/bin/python bench/estimate_accuracy.py``
+Run: ``PRINTDESK_CURA_RESOURCES=… .venv/bin/python bench/estimate_accuracy.py [--all]``
 (``PRINTDESK_MODELS`` names the models folder when it is not ../shared/models).
 """
 
@@ -40,6 +40,9 @@ MATERIAL = "generic_pla"
 CHOICES = PrintChoices(layer_height=0.2, infill_percent=20, supports=False)
 DENSITY = 1.24  # g/cm³, Cura's generic PLA
 TARGET = 25.0  # %
+# Left out unless --all: read as inches (the app's guess) it is a 271 mm block, a 7-day,
+# 2.3 kg print whose slice alone takes longer than the rest together.
+LONG = {"busted.STL": "a 271 mm block at the inch guess (7 days, 2.3 kg): --all includes it"}
 
 
 def models_folder() -> Path:
@@ -181,6 +184,9 @@ def main() -> None:
     print("-" * len(head))
     for path in sorted(folder.iterdir(), key=lambda p: p.name.lower()):
         if path.suffix.lower() not in (".stl", ".obj", ".3mf"):
+            continue
+        if path.name in LONG and "--all" not in sys.argv[1:]:
+            print(f"{path.name:30} skipped: {LONG[path.name]}")
             continue
         found = measure(path, library)
         if isinstance(found, str):
