@@ -50,8 +50,6 @@ from core.slicing.runner import SliceRequest, SliceResult, slice_part
 Progress = Callable[[float], None]
 
 GRAMS_PLACES = Decimal("0.01")
-# With no slicer, supports are guessed at this share of the part's plastic.
-ESTIMATED_SUPPORT_SHARE = Decimal("0.15")
 ESTIMATE_WARNING = (
     "No slicer was found: print time and material are an estimate from the part's shape, "
     "not a slice."
@@ -445,7 +443,12 @@ def _estimate_settings(plan: PartPlan, library: CuraLibrary | None) -> EstimateS
             base = settings_from_cura(lambda key: resolved.value(key))
     choices = plan.choices()
     return settings_with_choices(
-        base, {"layer_height": choices.layer_height, "infill_percent": choices.infill_percent}
+        base,
+        {
+            "layer_height": choices.layer_height,
+            "infill_percent": choices.infill_percent,
+            "supports": choices.supports,
+        },
     )
 
 
@@ -461,13 +464,11 @@ def _estimate_metrics(
     if found.filament_mm3 <= 0 or found.print_seconds <= 0:
         raise InvalidInput(f"{plan.filename} has no volume to print; it cannot be estimated.")
     density = plan.density_g_cm3 if plan.density_g_cm3 is not None else Decimal("1.24")
-    part = Decimal(f"{found.filament_mm3:.3f}") * density / 1000
-    support = part * ESTIMATED_SUPPORT_SHARE if plan.spec.supports else Decimal(0)
-    seconds = found.print_seconds * (
-        1 + float(ESTIMATED_SUPPORT_SHARE) if plan.spec.supports else 1
-    )
+    grams_per_mm3 = density / 1000
+    support = Decimal(f"{found.support_mm3:.3f}") * grams_per_mm3
+    part = Decimal(f"{found.filament_mm3 - found.support_mm3:.3f}") * grams_per_mm3
     return PartMetrics(
-        print_seconds=math.ceil(seconds),
+        print_seconds=math.ceil(found.print_seconds),
         material_grams=_grams(part),
         support_grams=_grams(support),
         estimated=True,

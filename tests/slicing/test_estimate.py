@@ -29,12 +29,24 @@ def _tube() -> trimesh.Trimesh:
     return trimesh.creation.annulus(r_min=12, r_max=18, height=30, sections=64)
 
 
+def _tee() -> trimesh.Trimesh:
+    """A post with arms 20 mm out on each side, 30 mm above the bed: support under the arms."""
+    post = trimesh.creation.box((10, 10, 30))
+    post.apply_translation((0, 0, 15))
+    arms = trimesh.creation.box((50, 10, 5))
+    arms.apply_translation((0, 0, 32.5))
+    tee = trimesh.util.concatenate([post, arms])
+    assert isinstance(tee, trimesh.Trimesh)
+    return tee
+
+
 PARTS = {
     "cube 20 mm": lambda: trimesh.creation.box((20, 20, 20)),
     "plate 80 × 60 × 3 mm": lambda: trimesh.creation.box((80, 60, 3)),
     "cylinder ⌀30 × 40 mm": lambda: trimesh.creation.cylinder(radius=15, height=40, sections=72),
     "tube ⌀36/24 × 30 mm": _tube,
     "sphere ⌀40 mm": lambda: trimesh.creation.icosphere(subdivisions=3, radius=20),
+    "tee with arms": _tee,
 }
 
 
@@ -72,20 +84,23 @@ def test_an_empty_mesh_is_refused() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "layer", "infill"),
+    ("name", "layer", "infill", "supports"),
     [
-        ("cube 20 mm", 0.2, 20),
-        ("cube 20 mm", 0.12, 50),
-        ("plate 80 × 60 × 3 mm", 0.2, 20),
-        ("cylinder ⌀30 × 40 mm", 0.28, 10),
-        ("tube ⌀36/24 × 30 mm", 0.2, 20),
-        ("sphere ⌀40 mm", 0.2, 100),
+        ("cube 20 mm", 0.2, 20, False),
+        ("cube 20 mm", 0.12, 50, False),
+        ("plate 80 × 60 × 3 mm", 0.2, 20, False),
+        ("cylinder ⌀30 × 40 mm", 0.28, 10, False),
+        ("tube ⌀36/24 × 30 mm", 0.2, 20, False),
+        ("sphere ⌀40 mm", 0.2, 100, False),
+        ("tee with arms", 0.2, 20, True),
+        ("sphere ⌀40 mm", 0.2, 20, True),
     ],
 )
 def test_the_estimate_is_within_a_quarter_of_a_real_slice(
     name: str,
     layer: float,
     infill: int,
+    supports: bool,
     cura: CuraInstall,
     library: CuraLibrary,
     tmp_path: Path,
@@ -93,7 +108,7 @@ def test_the_estimate_is_within_a_quarter_of_a_real_slice(
     mesh = PARTS[name]()
     stl = tmp_path / "part.stl"
     export_stl(mesh, stl)
-    choices = PrintChoices(layer_height=layer, infill_percent=infill, supports=False)
+    choices = PrintChoices(layer_height=layer, infill_percent=infill, supports=supports)
     sliced = slice_part(
         SliceRequest(model=stl, printer=PRINTER, material=MATERIAL, choices=choices),
         cura=cura,
@@ -111,6 +126,9 @@ def test_the_estimate_is_within_a_quarter_of_a_real_slice(
     assert abs(plastic_error) <= TOLERANCE, (
         f"{name}: {estimate.filament_mm3:.0f} mm³ estimated, {sliced.filament_mm3:.0f} sliced"
     )
+    if supports:
+        assert estimate.support_mm3 > 0 and sliced.support_mm3 > 0
+        assert abs(estimate.support_mm3 / sliced.support_mm3 - 1) <= 0.5
 
 
 def test_defaults_are_those_of_the_cura_profile(library: CuraLibrary) -> None:
