@@ -779,10 +779,10 @@ class DocumentEditorViewModel(QObject):
         )
 
     def estimates_question(self, key: str) -> str:
-        """What to ask before ``key`` ("save" of a new document, "convert") makes a quote or
-        invoice with estimated lines; "" when there is nothing to ask."""
+        """What to ask before ``key`` ("save" of a new document, "convert", "duplicate") makes a
+        quote or invoice with estimated lines; "" when there is nothing to ask."""
         count = self.estimated_lines
-        making = (key == "save" and self.is_new) or key == "convert"
+        making = (key == "save" and self.is_new) or key in ("convert", "duplicate")
         if not count or not making:
             return ""
         made = "invoice" if key == "convert" or self.kind is DocumentKind.INVOICE else "quote"

@@ -1135,7 +1135,7 @@ class DocumentEditorView(QWidget):
         elif key == "open_quote":
             vm.open_quote()
         elif key == "duplicate":
-            vm.duplicate()
+            self._after_estimates("duplicate", vm.duplicate)
         elif key == "decline":
             self._confirm(
                 "Decline this quote?",

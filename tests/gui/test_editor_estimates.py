@@ -96,6 +96,8 @@ def test_a_price_typed_over_the_estimate_is_no_longer_marked(
     assert vm.load(quote.id)
     price = vm.lines.index(0, LineColumn.UNIT_PRICE)
     assert vm.estimated_lines == 1 and vm.estimates_question("convert")
+    assert vm.estimates_question("duplicate").startswith("1 line is an estimate")
+    assert vm.estimates_question("save") == ""  # saving the quote makes nothing new
     assert vm.lines.setData(price, f"{estimated.unit_price + Decimal(5):f}")
     assert vm.estimated_lines == 0 and vm.estimate_note == ""
     assert vm.lines.index(0, LineColumn.DESCRIPTION).data(ESTIMATE_ROLE) == ""
