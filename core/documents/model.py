@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +24,8 @@ RED = "#b3261e"
 GREY = "#6b7580"
 # What a tax id is called on a document, by the shop's currency (Australia: ABN).
 TAX_ID_LABELS = {"AUD": "ABN", "NZD": "GST No."}
+# What PrintDesk once added to the text of a line priced without a slicer.
+_ESTIMATE_MARK = re.compile(r"\s*\(estimate\)(?=\s*$)", re.IGNORECASE | re.MULTILINE)
 
 
 def format_date(value: dt.date | None) -> str:
@@ -90,14 +93,24 @@ def _client(name: str, email: str | None, client: ClientView | None, shop: ShopS
     return {"name": client.name, "lines": lines}
 
 
+def client_description(text: str) -> str:
+    """A line's text as the client reads it: without the "(estimate)" older lines carry.
+
+    Whether a price came from a slice or an estimate is the counter's business (it is marked
+    and confirmed there); the client's document shows the line as any other.
+    """
+    return _ESTIMATE_MARK.sub("", text)
+
+
 def _item(item: ItemView, currency: str) -> dict[str, Any]:
+    description = client_description(item.description)
     note = None
     if item.discount_type is DiscountType.PERCENT and item.discount_value:
         note = f"Less {format_percent(item.discount_value / 100)} discount"
     elif item.discount_type is DiscountType.FIXED and item.discount_value:
         note = f"Less {format_money(item.discount_value, currency)} discount"
     return {
-        "description": _lines(item.description) or [item.description],
+        "description": _lines(description) or [description],
         "note": note,
         "quantity": format_quantity(item.quantity),
         "unit_price": format_money(item.unit_price, currency),

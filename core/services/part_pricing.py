@@ -27,20 +27,21 @@ from sqlalchemy.orm import Session
 from core.actor import Actor
 from core.db.models import Material, OrderFile, Printer
 from core.enums import PrinterStatus, TmpFileStatus
-from core.errors import InvalidInput, NotFound
-from core.pricing import (
-    MAX_QUANTITY,
-    PartMetrics,
-    PriceBreakdown,
-    estimate_from_volume,
-    price_part,
-)
+from core.errors import InvalidInput, NotFound, ServiceError
+from core.pricing import MAX_QUANTITY, PartMetrics, PriceBreakdown, price_part
 from core.services import activity, events, tmp_files
 from core.services import settings as shop_settings
 from core.services.line_items import ItemInput
 from core.shop_settings import PricingTerms
 from core.slicing.cancel import CancelToken
-from core.slicing.errors import PartTooBig, UnknownMaterial
+from core.slicing.errors import PartTooBig, SlicingError, UnknownMaterial
+from core.slicing.estimate import (
+    EstimateSettings,
+    estimate_print,
+    part_geometry,
+    settings_from_cura,
+    settings_with_choices,
+)
 from core.slicing.locate import CuraInstall
 from core.slicing.placement import export_stl, load_mesh
 from core.slicing.resolver import CuraLibrary, PrintChoices
@@ -49,11 +50,8 @@ from core.slicing.runner import SliceRequest, SliceResult, slice_part
 Progress = Callable[[float], None]
 
 GRAMS_PLACES = Decimal("0.01")
-# With no slicer, supports are guessed at this share of the part's plastic.
-ESTIMATED_SUPPORT_SHARE = Decimal("0.15")
-DEFAULT_ESTIMATE_INFILL = Decimal("0.2")
 ESTIMATE_WARNING = (
-    "No slicer was found: print time and material are an estimate from the part's volume, "
+    "No slicer was found: print time and material are an estimate from the part's shape, "
     "not a slice."
 )
 # Material types as shops write them, to the name of Cura's generic profile.
@@ -185,7 +183,7 @@ class PartQuote:
         if supports:
             parts.append("supports")
         text = f"{self.plan.filename} — {', '.join(parts)}"
-        return f"{text} (estimate)" if self.estimated else text
+        return text  # an estimate is marked on the counter's screens, never in the client's text
 
     def figures(self) -> dict[str, Any]:
         if self.slice is not None:
@@ -433,6 +431,50 @@ def _check_diameter(plan: PartPlan, result: SliceResult) -> None:
         )
 
 
+def _estimate_settings(plan: PartPlan, library: CuraLibrary | None) -> EstimateSettings:
+    """The printer's own Cura settings when its definitions are at hand, else Cura's defaults."""
+    base = EstimateSettings()
+    if library is not None:
+        try:
+            resolved = library.resolve(plan.cura_printer, _cura_material(library, plan))
+        except (SlicingError, ServiceError):
+            pass
+        else:
+            base = settings_from_cura(lambda key: resolved.value(key))
+    choices = plan.choices()
+    return settings_with_choices(
+        base,
+        {
+            "layer_height": choices.layer_height,
+            "infill_percent": choices.infill_percent,
+            "supports": choices.supports,
+        },
+    )
+
+
+def _estimate_metrics(
+    plan: PartPlan, mesh: trimesh.Trimesh, library: CuraLibrary | None
+) -> PartMetrics:
+    """Our own model of a slice (``core.slicing.estimate``), weighed with the shop's density."""
+    try:
+        geometry = part_geometry(mesh.vertices, mesh.faces)
+    except ValueError as exc:
+        raise InvalidInput(f"{plan.filename} cannot be estimated: {exc}") from None
+    found = estimate_print(geometry, _estimate_settings(plan, library))
+    if found.filament_mm3 <= 0 or found.print_seconds <= 0:
+        raise InvalidInput(f"{plan.filename} has no volume to print; it cannot be estimated.")
+    density = plan.density_g_cm3 if plan.density_g_cm3 is not None else Decimal("1.24")
+    grams_per_mm3 = density / 1000
+    support = Decimal(f"{found.support_mm3:.3f}") * grams_per_mm3
+    part = Decimal(f"{found.filament_mm3 - found.support_mm3:.3f}") * grams_per_mm3
+    return PartMetrics(
+        print_seconds=math.ceil(found.print_seconds),
+        material_grams=_grams(part),
+        support_grams=_grams(support),
+        estimated=True,
+    )
+
+
 def measure_part(
     plan: PartPlan,
     *,
@@ -457,17 +499,9 @@ def measure_part(
     _check_shop_bed(plan, mesh)
     warnings = list(plan.notes)
     if cura is None:
-        volume = abs(float(mesh.volume))
         if not mesh.is_volume:
             warnings.append("The mesh is not closed, so its volume (and the estimate) is rough.")
-        infill = plan.spec.infill_percent
-        density = plan.density_g_cm3 if plan.density_g_cm3 is not None else Decimal("1.24")
-        metrics = estimate_from_volume(
-            Decimal(f"{volume:.3f}"),
-            density_g_cm3=density,
-            infill=DEFAULT_ESTIMATE_INFILL if infill is None else Decimal(str(infill)) / 100,
-            support_fraction=ESTIMATED_SUPPORT_SHARE if plan.spec.supports else Decimal(0),
-        )
+        metrics = _estimate_metrics(plan, mesh, library)
         progress(1.0)
         return None, metrics, (ESTIMATE_WARNING, *warnings)
 

@@ -127,6 +127,36 @@ class Line:
         )
 
 
+ESTIMATE_BADGE = "Estimate — not sliced"
+ESTIMATE_WHY = "no slicer ran; the price comes from the part's shape."
+#: The description cell's badge text ("" for none); the view paints it as a label on the line.
+ESTIMATE_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def is_estimate(line: Line) -> bool:
+    """Priced from the part's shape with no slicer, at that price still (not typed over)."""
+    if line.breakdown.get("estimated") is not True:
+        return False
+    priced = line.breakdown.get("unit_price")
+    if not isinstance(priced, str):
+        return True
+    try:
+        return parse_money(line.unit_price, "unit price") == parse_money(priced, "unit price")
+    except MoneyError:
+        return True
+
+
+def estimates_text(count: int) -> str:
+    """ "2 lines are estimates, not slices" (or "" for none)."""
+    if not count:
+        return ""
+    return (
+        "1 line is an estimate, not a slice"
+        if count == 1
+        else (f"{count} lines are estimates, not slices")
+    )
+
+
 @dataclass(frozen=True)
 class CheckedLine:
     item: ItemInput | None
@@ -313,7 +343,13 @@ class LineItemsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if wrong:
                 return checked.problem
-            return line.description if column is LineColumn.DESCRIPTION else None
+            if column is not LineColumn.DESCRIPTION:
+                return None
+            if is_estimate(line):
+                return f"{line.description}\n{ESTIMATE_BADGE}: {ESTIMATE_WHY}"
+            return line.description
+        if role == ESTIMATE_ROLE:
+            return ESTIMATE_BADGE if column is LineColumn.DESCRIPTION and is_estimate(line) else ""
         if role == Qt.ItemDataRole.UserRole:
             # 1 when the view should paint the cell as wrong (an int: PySide6 6.12 miscounts
             # references to a bool handed back through data()).
@@ -725,6 +761,36 @@ class DocumentEditorViewModel(QObject):
 
     def money(self, amount: Decimal | None) -> str:
         return format_money(amount, self.currency) if amount is not None else "—"
+
+    @property
+    def estimated_lines(self) -> int:
+        """Lines still at a price estimated without a slicer."""
+        return sum(1 for line in self.lines.lines if is_estimate(line))
+
+    @property
+    def estimate_note(self) -> str:
+        """Shown above the lines while any is an estimate; "" when none is."""
+        count = self.estimated_lines
+        if not count:
+            return ""
+        return (
+            f"{estimates_text(count)}: check the price before it goes to the client (the "
+            "client's PDF shows it as an ordinary line)."
+        )
+
+    def estimates_question(self, key: str) -> str:
+        """What to ask before ``key`` ("save" of a new document, "convert", "duplicate") makes a
+        quote or invoice with estimated lines; "" when there is nothing to ask."""
+        count = self.estimated_lines
+        making = (key == "save" and self.is_new) or key in ("convert", "duplicate")
+        if not count or not making:
+            return ""
+        made = "invoice" if key == "convert" or self.kind is DocumentKind.INVOICE else "quote"
+        source = "its price comes" if count == 1 else "their prices come"
+        return (
+            f"{estimates_text(count)}: {source} from the part's shape, not from CuraEngine. "
+            f"Make the {made} with {'it' if count == 1 else 'them'}?"
+        )
 
     @property
     def problems(self) -> list[str]:

@@ -49,6 +49,7 @@ from desktop.viewmodels.quick_order_parts import (
     OrderPart,
     PartStage,
     PrintChoices,
+    estimates_question,
     is_model_file,
 )
 from workers.slicing_batch import SliceBatch
@@ -85,6 +86,9 @@ class QuickOrderViewModel(QObject):
     editor_opened = Signal(object)  # ClientEditorViewModel: show the new-client form
     document_made = Signal(object)  # MadeDocument
     open_document = Signal(str, int)  # DocumentKind value, id: the router opens it
+    # DocumentKind value, the question: some lines are estimates; the view asks, then calls
+    # ``make_confirmed`` (or nothing) — the view model never waits for the answer.
+    estimates_to_confirm = Signal(str, str)
 
     def __init__(
         self,
@@ -176,6 +180,16 @@ class QuickOrderViewModel(QObject):
     @property
     def estimated(self) -> bool:
         return any(p.quote is not None and p.quote.estimated for p in self.order_parts)
+
+    @property
+    def estimated_count(self) -> int:
+        """How many of the document's lines are priced by an estimate, not a slice."""
+        return sum(1 for p in self.order_parts if p.quote is not None and p.quote.estimated)
+
+    def estimates_question(self, kind: DocumentKind) -> str:
+        """What to ask before making ``kind`` with estimated lines; "" when nothing is."""
+        lines = sum(1 for p in self.order_parts if p.quote is not None)
+        return estimates_question(self.estimated_count, lines, kind.label.lower())
 
     @property
     def making(self) -> bool:
@@ -615,10 +629,18 @@ class QuickOrderViewModel(QObject):
     def make_invoice(self) -> bool:
         return self._make(DocumentKind.INVOICE)
 
-    def _make(self, kind: DocumentKind) -> bool:
+    def make_confirmed(self, kind: str) -> bool:
+        """Make the quote or invoice after the person agreed to its estimated lines."""
+        return self._make(DocumentKind(kind), estimates_confirmed=True)
+
+    def _make(self, kind: DocumentKind, *, estimates_confirmed: bool = False) -> bool:
         reason = self.blocked_reason
         if reason:
             self._ctx.notifier.warning(reason)
+            return False
+        question = self.estimates_question(kind)
+        if question and not estimates_confirmed:
+            self.estimates_to_confirm.emit(kind.value, question)
             return False
         client = self._client
         assert client is not None

@@ -23,6 +23,7 @@ DEFAULT_LAYER_MM: Final = Decimal("0.2")
 DEFAULT_INFILL: Final = 20
 MAX_QUANTITY: Final = 9999
 UNIT_NAMES: Final = {"mm": "millimetres", "inch": "inches", "m": "metres"}
+ESTIMATE_BADGE: Final = "Estimate — not sliced"
 
 
 def is_model_file(path: Path) -> bool:
@@ -178,9 +179,29 @@ def stage_text(part: OrderPart, money: Callable[[Decimal], str]) -> str:
         each = (
             f"{part.choices.quantity} × {money(price.unit_price)} · " if price.quantity > 1 else ""
         )
-        estimate = " · estimate" if part.quote.estimated else ""
-        return f"{each}{duration_text(price.print_seconds)} · {grams:.0f} g{estimate}"
+        return f"{each}{duration_text(price.print_seconds)} · {grams:.0f} g"
     return part.reason
+
+
+def estimate_badge(part: OrderPart) -> str:
+    """The mark on a part priced from its shape because no slicer ran; "" once it is sliced."""
+    return ESTIMATE_BADGE if part.quote is not None and part.quote.estimated else ""
+
+
+def estimates_question(estimated: int, lines: int, kind_label: str) -> str:
+    """What to confirm before a document is made with prices that are estimates, or ""."""
+    if not estimated:
+        return ""
+    which = (
+        ("The line is" if lines == 1 else "1 line is")
+        if estimated == 1
+        else (f"All {estimated} lines are" if estimated == lines else f"{estimated} lines are")
+    )
+    return (
+        f"{which} priced by an estimate from the part's shape, not by a slice: print time and "
+        f"plastic may be off by a quarter or more. The client's {kind_label} shows "
+        f"{'it' if estimated == 1 else 'them'} as ordinary lines. Make it anyway?"
+    )
 
 
 def checks_of(part: OrderPart) -> list[Check]:

@@ -11,6 +11,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QRect,
     QSize,
     Qt,
     QUrl,
@@ -62,6 +63,7 @@ from core.enums import DiscountType
 from core.services.attachments import AttachmentView
 from desktop.viewmodels.document_editor import (
     DISCOUNT_CHOICES,
+    ESTIMATE_ROLE,
     Action,
     DocumentEditorViewModel,
     LineColumn,
@@ -106,6 +108,7 @@ QFrame#staleBanner {{ background: #fff5e1; border: 1px solid #eac27a; border-rad
 QFrame#errorBanner {{ background: #fdeeec; border: 1px solid #eeb4ad; border-radius: 8px; }}
 QFrame#staleBanner QLabel, QFrame#errorBanner QLabel {{ background: transparent; }}
 QLabel#problems {{ color: {BAD}; }}
+QLabel#estimateNote {{ color: {WARN}; font-weight: 600; }}
 QLabel#dirty {{ color: {WARN}; font-weight: 600; }}
 QLabel#emptyTitle {{ font-size: 14pt; font-weight: 600; }}
 QLabel#totalCaption {{ font-size: 12pt; font-weight: 700; }}
@@ -249,11 +252,40 @@ class LineDelegate(QStyledItemDelegate):
 
     def initStyleOption(self, option: QStyleOptionViewItem, index: Index) -> None:
         super().initStyleOption(option, index)
+        badge = index.data(ESTIMATE_ROLE)
+        if badge:  # the text gives way ("…") to the badge painted at the cell's right
+            room = option.rect.width() - self._badge_width(option, str(badge)) - 16
+            if option.decorationSize.width() > 0 and not option.icon.isNull():
+                room -= option.decorationSize.width() + 8
+            option.text = option.fontMetrics.elidedText(
+                option.text, Qt.TextElideMode.ElideRight, max(room, 0)
+            )
         if index.column() == LineColumn.TOTAL:
             option.state |= QStyle.StateFlag.State_Enabled  # shown as plain text, not greyed
         if index.data(Qt.ItemDataRole.UserRole) == 1:
             option.backgroundBrush = QBrush(QColor("#fdeeec"))
             option.palette.setColor(QPalette.ColorRole.Text, QColor(BAD))
+
+    @staticmethod
+    def _badge_width(option: QStyleOptionViewItem, text: str) -> int:
+        return option.fontMetrics.horizontalAdvance(text) + 16
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        super().paint(painter, option, index)
+        badge = index.data(ESTIMATE_ROLE)
+        if not badge:
+            return
+        text = str(badge)
+        width, height = self._badge_width(option, text), option.fontMetrics.height() + 6
+        rect = option.rect
+        pill = QRect(rect.right() - width - 6, rect.center().y() - height // 2 + 1, width, height)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QColor(WARN))
+        painter.setBrush(QColor("#fff4e0"))
+        painter.drawRoundedRect(pill, height / 2, height / 2)
+        painter.drawText(pill, int(Qt.AlignmentFlag.AlignCenter), text)
+        painter.restore()
 
 
 class DocumentEditorView(QWidget):
@@ -267,6 +299,7 @@ class DocumentEditorView(QWidget):
         self.menu_actions: dict[str, QAction] = {}
         self.mesh_dialogs: list[MeshDialog] = []
         self.confirm_remove: QMessageBox | None = None
+        self.estimates_dialog: ConfirmDialog | None = None
         self._syncing = False
 
         layout = QVBoxLayout(self)
@@ -509,6 +542,10 @@ class DocumentEditorView(QWidget):
         remove.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         remove.activated.connect(self._remove_line)
 
+        self.estimate_note = QLabel()
+        self.estimate_note.setObjectName("estimateNote")
+        self.estimate_note.setWordWrap(True)
+        layout.addWidget(self.estimate_note)
         self.problems = QLabel()
         self.problems.setObjectName("problems")
         self.problems.setWordWrap(True)
@@ -840,6 +877,8 @@ class DocumentEditorView(QWidget):
             self._syncing = True
             self.notes.setPlainText(vm.notes)
             self._syncing = False
+        self.estimate_note.setText(vm.estimate_note)
+        self.estimate_note.setVisible(bool(vm.estimate_note))
         problems = vm.problems
         self.problems.setText("\n".join(f"• {p}" for p in problems))
         self.problems.setVisible(bool(problems))
@@ -1020,7 +1059,19 @@ class DocumentEditorView(QWidget):
     def _save(self) -> None:
         # A cell still open needs no commit: its editor hands over every keystroke.
         if self.vm.editable:
-            self.vm.save()
+            self._after_estimates("save", self.vm.save)
+
+    def _after_estimates(self, key: str, then: Callable[[], object]) -> None:
+        """Run ``then`` at once, or once the person agrees to make it with estimated lines."""
+        question = self.vm.estimates_question(key)
+        if not question:
+            then()
+            return
+        dialog = ConfirmDialog(self, "Estimated prices", question, "Make it anyway", danger=False)
+        dialog.accepted.connect(lambda: then())
+        dialog.finished.connect(lambda _result: setattr(self, "estimates_dialog", None))
+        self.estimates_dialog = dialog
+        dialog.open()
 
     def _add_line(self) -> None:
         row = self.vm.add_line()
@@ -1078,13 +1129,13 @@ class DocumentEditorView(QWidget):
         elif key == "accept":
             vm.accept()
         elif key == "convert":
-            vm.convert()
+            self._after_estimates("convert", vm.convert)
         elif key == "open_invoice":
             vm.open_invoice()
         elif key == "open_quote":
             vm.open_quote()
         elif key == "duplicate":
-            vm.duplicate()
+            self._after_estimates("duplicate", vm.duplicate)
         elif key == "decline":
             self._confirm(
                 "Decline this quote?",

@@ -22,10 +22,12 @@ from PySide6.QtWidgets import (
 
 from desktop.viewmodels.clients import ClientEditorViewModel
 from desktop.viewmodels.context import AppContext
+from desktop.viewmodels.documents import DocumentKind
 from desktop.viewmodels.quick_order import QuickOrderViewModel
 from desktop.viewmodels.quick_order_parts import MODEL_SUFFIXES, PartStage, checks_of
 from desktop.viewmodels.shell import ShellViewModel
 from desktop.views.client_dialog import ClientDialog
+from desktop.views.document_editor import ConfirmDialog
 from desktop.views.mesh_view import MeshView
 from desktop.views.page import Page, titled_card
 from desktop.views.quick_order_parts import (
@@ -384,7 +386,9 @@ class QuickOrderPage(Page):
         vm.part_changed.connect(self._part_changed)
         vm.parts_changed.connect(self._selected)
         vm.editor_opened.connect(self._open_editor)
+        vm.estimates_to_confirm.connect(self._confirm_estimates)
         self.editor_dialog: ClientDialog | None = None
+        self.estimates_dialog: ConfirmDialog | None = None
         self._selected()
 
     def choose_files(self) -> None:
@@ -411,6 +415,20 @@ class QuickOrderPage(Page):
         dialog = ClientDialog(editor, self)
         dialog.open()
         self.editor_dialog = dialog
+
+    def _confirm_estimates(self, kind: str, question: str) -> None:
+        label = DocumentKind(kind).label.lower()
+        dialog = ConfirmDialog(
+            self,
+            f"Make the {label} with estimated prices?",
+            question,
+            f"Make {label} anyway",
+            danger=False,
+        )
+        dialog.accepted.connect(lambda: self.vm.make_confirmed(kind))
+        dialog.finished.connect(lambda _result: setattr(self, "estimates_dialog", None))
+        self.estimates_dialog = dialog
+        dialog.open()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.vm.close()

@@ -28,6 +28,7 @@ from desktop.viewmodels.quick_order_parts import (
     OrderPart,
     PartStage,
     duration_text,
+    estimate_badge,
     stage_text,
 )
 from desktop.views.page import titled_card
@@ -50,6 +51,8 @@ QLabel#check[level="warn"] {{ color: {WARN}; }}
 QLabel#check[level="bad"] {{ color: {BAD}; }}
 QLabel#totalFigure {{ font-size: 22pt; font-weight: 700; }}
 QLabel#estimate {{ color: {WARN}; font-weight: 600; }}
+QLabel#estimateBadge {{ color: {WARN}; background: #fff4e0; border: 1px solid {WARN};
+    border-radius: 9px; padding: 1px 8px; font-size: 8.5pt; font-weight: 600; }}
 QPushButton#primary:disabled {{ background: #a9bfd8; border-color: #a9bfd8; color: #ffffff; }}
 QLabel#breakdownSource {{ color: {MUTED}; font-size: 9pt; }}
 QLabel#breakdownSource[kind="estimate"] {{ color: {WARN}; font-weight: 600; }}
@@ -113,7 +116,11 @@ class PartRow(QFrame):
         grid.addWidget(self.price, 0, 1)
         grid.addWidget(self.stage, 1, 0, 1, 2)
         grid.addWidget(self.bar, 2, 0, 1, 2)
+        self.badge = QLabel()
+        self.badge.setObjectName("estimateBadge")
+        self.badge.setToolTip("No slicer ran: the price comes from the part's shape.")
         buttons = QHBoxLayout()
+        buttons.addWidget(self.badge)
         buttons.addStretch(1)
         for button in (self.cancel, self.retry, self.remove):
             buttons.addWidget(button)
@@ -130,6 +137,9 @@ class PartRow(QFrame):
         price = part.quote.price.line_total if part.quote is not None else None
         self.price.setText(self.vm.money(price) if price is not None else "")
         self.stage.setText(stage_text(part, self.vm.money))
+        badge = estimate_badge(part)
+        self.badge.setText(badge)
+        self.badge.setVisible(bool(badge))
         _restyle(self.stage, "level", _LEVELS.get(part.stage, ""))
         self.bar.setVisible(part.stage in (PartStage.UPLOADING, PartStage.SLICING))
         self.bar.setValue(round(part.progress * 100))
@@ -285,7 +295,7 @@ class BreakdownPanel(QFrame):
                 lines.append(("Shop minimum applies", money(p.minimum_price)))
             lines.append((f"{p.quantity} × {money(p.unit_price)}", money(p.line_total)))
             if quote.estimated:
-                self.source.setText("Estimate from the part's volume: no slicer was found.")
+                self.source.setText("Estimate from the part's shape: no slicer was found.")
             else:
                 engine = quote.slice.engine_version if quote.slice is not None else ""
                 self.source.setText(

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -161,9 +161,10 @@ def test_without_a_slicer_the_screen_says_estimate(
         assert part.quote is not None and part.quote.estimated
         assert page.totals.estimate.isVisible()
         assert "estimate" in page.totals.estimate.text()
-        assert "estimate" in page.parts.rows[key].stage.text()
+        badge = page.parts.rows[key].badge
+        assert badge.isVisible() and badge.text() == "Estimate — not sliced"
         assert "Estimate" in page.breakdown.source.text()
-        assert "(estimate)" in part.quote.description()
+        assert "estimate" not in part.quote.description().lower()  # the client's text
         shot(main, "quick_order_estimate.png")
     finally:
         page.vm.close()
@@ -251,16 +252,21 @@ def test_ctrl_shift_enter_makes_the_invoice(
     qtbot.waitUntil(lambda: part.stage is PartStage.PRICED, timeout=30_000)
     assert page.totals.make_invoice.isEnabled()
     page.parts.setFocus()
+    qtbot.keyClick(
+        page.parts,
+        Qt.Key.Key_Return,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    dialog = page.estimates_dialog  # the price is an estimate: asked first, nothing made yet
+    assert dialog is not None and not vm.making
+    qtbot.waitExposed(dialog)
+    assert any("estimate" in label.text() for label in dialog.findChildren(QLabel))
     with qtbot.waitSignal(vm.document_made, timeout=60_000) as made:
-        qtbot.keyClick(
-            page.parts,
-            Qt.Key.Key_Return,
-            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
-        )
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
     document = made.args[0]
     assert document.kind is DocumentKind.INVOICE
     with database.session() as s:
         invoice = invoices.get_invoice(s, document.id)
-    assert "(estimate)" in invoice.items[0].description
+    assert "estimate" not in invoice.items[0].description.lower()
     assert invoice.items[0].breakdown["estimated"] is True
     assert page.parts.empty.isVisible()

@@ -11,7 +11,10 @@ from core.slicing.errors import SlicingError
 from core.slicing.locate import CuraInstall, is_resources_folder, locate_cura
 from core.slicing.resolver import CuraLibrary
 
-MODELS = Path(__file__).resolve().parents[3] / "shared" / "models"
+# ../shared/models beside the checkout; PRINTDESK_MODELS names it for a worktree elsewhere.
+MODELS = Path(
+    os.environ.get("PRINTDESK_MODELS") or Path(__file__).resolve().parents[3] / "shared" / "models"
+)
 CUBE = MODELS / "20mm-xyz-cube.stl"
 COUNTER = MODELS / "counter.unitsmm.STL"
 

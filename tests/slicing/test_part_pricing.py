@@ -184,8 +184,12 @@ def test_no_slicer_gives_an_estimate_that_says_so(
     quote = run_part(plan, cura=None)
     assert quote.estimated and quote.slice is None and quote.price.estimated
     assert ESTIMATE_WARNING in quote.warnings and "estimate" in ESTIMATE_WARNING
-    assert quote.description().endswith("(estimate)")
+    assert "estimate" not in quote.description().lower()  # the client's text stays plain
     assert quote.metadata()["estimated"] is True
+    assert quote.item_input().breakdown["estimated"] is True  # the counter still knows
+    # Closer to a slice than the old volume rule: CuraEngine gives 1696 s and 3.9 g here.
+    assert 1300 < quote.price.print_seconds < 2100
+    assert Decimal("3.0") < quote.price.grams < Decimal("4.8")
 
 
 def test_refusals_at_run_time(
