@@ -51,18 +51,50 @@ def _estimated_hours(invoice: Invoice) -> Decimal | None:
     return (Decimal(seconds) / 3600).quantize(Decimal("0.01"))
 
 
+TITLE_CHARS = 500
+
+
+def job_title(invoice: Invoice) -> str:
+    """The invoice number and every part on it, e.g. ``INV-0007 — bracket.stl, 2 × lid.stl``.
+
+    A sliced line reads ``file — material, settings``: the part is what comes before the dash.
+    """
+    names: list[str] = []
+    for item in invoice.items:
+        name = item.description.split(" — ", 1)[0].strip() or item.description
+        count = int(item.quantity) if item.quantity == int(item.quantity) else item.quantity
+        names.append(f"{count} × {name}" if count != 1 else name)
+    title = f"{invoice.number} — {', '.join(names) or 'Print job'}"
+    return title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1] + "…"
+
+
+def sliced_for(session: Session, invoice: Invoice) -> int | None:
+    """The printer every part was sliced for, when they all were sliced for the same one."""
+    found = {item.breakdown.get("printer_id") for item in invoice.items}
+    if len(found) != 1:
+        return None
+    (printer_id,) = found
+    if not isinstance(printer_id, int) or isinstance(printer_id, bool):
+        return None
+    exists = session.scalar(select(Printer.id).where(Printer.id == printer_id))
+    return int(exists) if exists is not None else None
+
+
 def ensure_job_for_invoice(session: Session, invoice: Invoice) -> None:
-    """Make the invoice's job once; a second call (another payment, a retry) changes nothing."""
-    last = session.scalar(
-        select(func.coalesce(func.max(Job.queue_position), 0)).where(Job.printer_id.is_(None))
-    )
-    description = invoice.items[0].description if invoice.items else "Print job"
+    """Make the invoice's job once; a second call (another payment, a retry) changes nothing.
+
+    The job names every part and goes to the queue of the printer they were all sliced for
+    (parts sliced for different printers, or not sliced, leave it unassigned)."""
+    printer_id = sliced_for(session, invoice)
+    queue = Job.printer_id.is_(None) if printer_id is None else Job.printer_id == printer_id
+    last = session.scalar(select(func.coalesce(func.max(Job.queue_position), 0)).where(queue))
     session.execute(
         insert(Job)
         .values(
             invoice_id=invoice.id,
             client_id=invoice.client_id,
-            title=f"{invoice.number} — {description}"[:500],
+            printer_id=printer_id,
+            title=job_title(invoice),
             estimated_hours=_estimated_hours(invoice),
             queue_position=int(last or 0) + 1,
         )

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.services.clients import ClientView
 from desktop.viewmodels.clients import ClientEditorViewModel
 from desktop.viewmodels.context import AppContext
 from desktop.viewmodels.quick_order import QuickOrderViewModel
@@ -66,22 +67,44 @@ class ClientPicker(QFrame):
         self.completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
         self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.search.setCompleter(self.completer)
+        self._searched: str | None = None  # the text the matches are for
+        self._choose_when_found = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.setInterval(200)
+        self._timer.setInterval(80)
         self._timer.timeout.connect(self.run_search)
         self.search.textEdited.connect(lambda _t: self._timer.start())
+        self.search.textChanged.connect(self._cleared)
         self.search.returnPressed.connect(self.choose_first)
         self.completer.activated.connect(self.choose)
         self.new.clicked.connect(vm.new_client)
         vm.client_changed.connect(self.sync)
+        vm.clients_found.connect(self._found)
         self.sync()
 
     def run_search(self) -> None:
+        """Ask for the clients matching the text; the answer comes back off the GUI thread."""
         self._timer.stop()
-        found = self.vm.search_clients(self.search.text())
+        self.vm.find_clients(self.search.text())
+
+    def _found(self, text: str, found: list[ClientView]) -> None:
+        if text != self.search.text():
+            return
+        self._searched = text
         self._matches = {self._label(c.name, c.company, c.email): c.id for c in found}
         self._names.setStringList(list(self._matches))
+        if self._choose_when_found:
+            self._choose_when_found = False
+            if self._matches:
+                self.choose(next(iter(self._matches)))
+            return
+        chosen = self.vm.client
+        if self.search.hasFocus() and text.strip() and not (chosen and chosen.name == text):
+            self.completer.complete()
+
+    def _cleared(self, text: str) -> None:
+        if not text.strip() and self.vm.client is not None:
+            self.vm.set_client(None)
 
     @staticmethod
     def _label(name: str, company: str | None, email: str | None) -> str:
@@ -93,14 +116,23 @@ class ClientPicker(QFrame):
             self.vm.set_client(self._matches[label])
 
     def choose_first(self) -> None:
+        """Enter picks the first match (once the search for this text has answered)."""
+        chosen, text = self.vm.client, self.search.text()
+        if chosen is not None and chosen.name == text:
+            return  # Enter on a pick from the list: that client stays
+        if self._searched == text and not self._timer.isActive():
+            if self._matches:
+                self.choose(next(iter(self._matches)))
+            return
+        self._choose_when_found = True
         self.run_search()
-        if self._matches:
-            self.choose(next(iter(self._matches)))
 
     def sync(self) -> None:
         client = self.vm.client
         if client is None:
             self.detail.setText("No client chosen yet.")
+            if self.search.text() and not self.search.hasFocus():
+                self.search.clear()  # ready for the next customer
             return
         self.search.setText(client.name)
         popup = self.completer.popup()
@@ -150,7 +182,19 @@ class PartsList(QFrame):
         vm.parts_changed.connect(self.rebuild)
         vm.part_changed.connect(self._part_changed)
         vm.selection_changed.connect(self._selection)
+        vm.part_added.connect(self.scroll_to)
         self.rebuild()
+
+    def scroll_to(self, key: str) -> None:
+        """Bring a part's row into view (a new file lands at the bottom of a long list)."""
+        row = self.rows.get(key)
+        inner = self.scroller.widget()
+        if row is None or inner is None:
+            return
+        layout = inner.layout()
+        if layout is not None:
+            layout.activate()  # the new row needs its place before it can be shown
+        self.scroller.ensureWidgetVisible(row, 0, 8)
 
     def rebuild(self) -> None:
         keys = [p.key for p in self.vm.parts]
@@ -218,9 +262,14 @@ class PartViewer(QFrame):
         self.reset = QPushButton("Reset orientation")
         self.reset.setToolTip("Back to the orientation of the file")
         self.rescale = QPushButton()
+        self.repair = QPushButton("Repair")
+        self.repair.setToolTip(
+            "Weld, remove flat and duplicate triangles, fill small holes, make faces agree"
+        )
         for button in (self.pick, self.auto, self.reset):
             tools.addWidget(button)
         tools.addStretch(1)
+        tools.addWidget(self.repair)
         tools.addWidget(self.rescale)
         box.addLayout(tools)
         self.checks_box = QVBoxLayout()
@@ -233,6 +282,7 @@ class PartViewer(QFrame):
         self.auto.clicked.connect(lambda: self._on_selected(vm.auto_orient))
         self.reset.clicked.connect(lambda: self._on_selected(vm.reset_orientation))
         self.rescale.clicked.connect(lambda: self._on_selected(vm.toggle_rescale))
+        self.repair.clicked.connect(lambda: self._on_selected(vm.repair))
         vm.selection_changed.connect(self.sync)
         vm.part_changed.connect(lambda key: self.sync() if self._is_selected(key) else None)
         vm.parts_changed.connect(self.sync)
@@ -279,6 +329,7 @@ class PartViewer(QFrame):
             _restyle(label, "level", check.level)
             self.checks_box.addWidget(label)
             self.check_labels.append(label)
+        self.repair.setVisible(part is not None and part.can_repair and not part.busy)
         units = part is not None and part.file_units != "mm" and part.mesh is not None
         self.rescale.setVisible(units)
         if part is not None and units:
@@ -363,8 +414,8 @@ class QuickOrderPage(Page):
         self.add(holder, 1)
 
         context = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        # Ctrl+O is the main window's: it calls `choose_files` of the screen shown.
         for keys, action in (
-            ("Ctrl+O", self.choose_files),
             ("Ctrl+Return", vm.make_quote),
             ("Ctrl+Enter", vm.make_quote),
             ("Ctrl+Shift+Return", vm.make_invoice),
@@ -385,12 +436,22 @@ class QuickOrderPage(Page):
         vm.parts_changed.connect(self._selected)
         vm.editor_opened.connect(self._open_editor)
         self.editor_dialog: ClientDialog | None = None
+        self.file_dialog: QFileDialog | None = None
         self._selected()
 
     def choose_files(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Add model files", "", FILTER)
-        if paths:
-            self.vm.add_files(paths)
+        """The file chooser, opened without blocking; the files it gives are added."""
+        if self.file_dialog is not None and self.file_dialog.isVisible():
+            self.file_dialog.raise_()
+            return
+        dialog = QFileDialog(self, "Add model files", "", FILTER)
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        dialog.filesSelected.connect(lambda paths: self.vm.add_files(paths) if paths else None)
+        self.file_dialog = dialog
+        dialog.open()
+
+    def unfinished_work(self) -> str:
+        return self.vm.unfinished_work
 
     def add_dropped_files(self, paths: list[Path]) -> None:
         """The main window passes files dropped anywhere on it."""
