@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QStringListModel, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QCoreApplication, QEvent, QModelIndex, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QCompleter,
     QFileDialog,
@@ -39,6 +39,8 @@ from desktop.views.quick_order_parts import (
 )
 
 SIDE_WIDTH = 340
+NAME_ROLE = Qt.ItemDataRole.UserRole + 1
+ID_ROLE = Qt.ItemDataRole.UserRole + 2
 FILTER = "3D models (" + " ".join(f"*{s} *{s.upper()}" for s in MODEL_SUFFIXES) + ")"
 
 
@@ -61,9 +63,11 @@ class ClientPicker(QFrame):
         self.detail.setObjectName("muted")
         self.detail.setWordWrap(True)
         box.addWidget(self.detail)
-        self._matches: dict[str, int] = {}
-        self._names = QStringListModel(self)
+        self._matches: list[int] = []  # client ids, in the order the list shows them
+        # The list shows name, company and email; a pick writes only the name in the field.
+        self._names = QStandardItemModel(self)
         self.completer = QCompleter(self._names, self)
+        self.completer.setCompletionRole(NAME_ROLE)
         self.completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
         self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.search.setCompleter(self.completer)
@@ -76,7 +80,8 @@ class ClientPicker(QFrame):
         self.search.textEdited.connect(lambda _t: self._timer.start())
         self.search.textChanged.connect(self._cleared)
         self.search.returnPressed.connect(self.choose_first)
-        self.completer.activated.connect(self.choose)
+        # The index overload: the row knows the client's id (names need not be unique).
+        self.completer.activated[QModelIndex].connect(self._picked)  # type: ignore[index]
         self.new.clicked.connect(vm.new_client)
         vm.client_changed.connect(self.sync)
         vm.clients_found.connect(self._found)
@@ -91,12 +96,17 @@ class ClientPicker(QFrame):
         if text != self.search.text():
             return
         self._searched = text
-        self._matches = {self._label(c.name, c.company, c.email): c.id for c in found}
-        self._names.setStringList(list(self._matches))
+        self._matches = [c.id for c in found]
+        self._names.clear()
+        for client in found:
+            item = QStandardItem(self._label(client.name, client.company, client.email))
+            item.setData(client.name, NAME_ROLE)
+            item.setData(client.id, ID_ROLE)
+            self._names.appendRow(item)
         if self._choose_when_found:
             self._choose_when_found = False
             if self._matches:
-                self.choose(next(iter(self._matches)))
+                self.vm.set_client(self._matches[0])
             return
         chosen = self.vm.client
         if self.search.hasFocus() and text.strip() and not (chosen and chosen.name == text):
@@ -111,9 +121,10 @@ class ClientPicker(QFrame):
         extra = " · ".join(x for x in (company, email) if x)
         return f"{name} — {extra}" if extra else name
 
-    def choose(self, label: str) -> None:
-        if label in self._matches:
-            self.vm.set_client(self._matches[label])
+    def _picked(self, index: QModelIndex) -> None:
+        client_id = index.data(ID_ROLE)
+        if isinstance(client_id, int):
+            self.vm.set_client(client_id)
 
     def choose_first(self) -> None:
         """Enter picks the first match (once the search for this text has answered)."""
@@ -122,7 +133,7 @@ class ClientPicker(QFrame):
             return  # Enter on a pick from the list: that client stays
         if self._searched == text and not self._timer.isActive():
             if self._matches:
-                self.choose(next(iter(self._matches)))
+                self.vm.set_client(self._matches[0])
             return
         self._choose_when_found = True
         self.run_search()
@@ -182,7 +193,8 @@ class PartsList(QFrame):
         vm.parts_changed.connect(self.rebuild)
         vm.part_changed.connect(self._part_changed)
         vm.selection_changed.connect(self._selection)
-        vm.part_added.connect(self.scroll_to)
+        # Once the new row has its place in the list (the layout runs after this event).
+        vm.part_added.connect(lambda key: QTimer.singleShot(0, lambda: self.scroll_to(key)))
         self.rebuild()
 
     def scroll_to(self, key: str) -> None:
@@ -191,9 +203,8 @@ class PartsList(QFrame):
         inner = self.scroller.widget()
         if row is None or inner is None:
             return
-        layout = inner.layout()
-        if layout is not None:
-            layout.activate()  # the new row needs its place before it can be shown
+        # The new row, and the list around it, need their places before the row can be shown.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
         self.scroller.ensureWidgetVisible(row, 0, 8)
 
     def rebuild(self) -> None:
@@ -207,6 +218,7 @@ class PartsList(QFrame):
                 row.clicked.connect(self._clicked)
                 self.rows[key] = row
                 self.rows_box.insertWidget(index, row)
+                row.show()  # now, not queued: a new row is laid out (and scrolled to) at once
         self.empty.setVisible(not keys)
         self.scroller.setVisible(bool(keys))
         priced = sum(1 for p in self.vm.order_parts if p.quote is not None)
@@ -269,12 +281,17 @@ class PartViewer(QFrame):
         for button in (self.pick, self.auto, self.reset):
             tools.addWidget(button)
         tools.addStretch(1)
-        tools.addWidget(self.repair)
-        tools.addWidget(self.rescale)
         box.addLayout(tools)
         self.checks_box = QVBoxLayout()
         self.checks_box.setSpacing(2)
         box.addLayout(self.checks_box)
+        # Under the checks that call for them: the fixes for what they found.
+        fixes = QHBoxLayout()
+        fixes.setSpacing(8)
+        fixes.addWidget(self.repair)
+        fixes.addWidget(self.rescale)
+        fixes.addStretch(1)
+        box.addLayout(fixes)
         self.check_labels: list[QLabel] = []
         self._shown: tuple[str, int] | None = None
         self.pick.toggled.connect(self.mesh_view.set_pick_mode)

@@ -127,6 +127,7 @@ class PartRow(QFrame):
         grid.addWidget(self.stage, 1, 0, 1, 2)
         grid.addWidget(self.bar, 2, 0, 1, 2)
         buttons = QHBoxLayout()
+        buttons.setSpacing(6)
         buttons.addStretch(1)
         for button in (self.rescale, self.keep_mm, self.cancel, self.retry, self.remove):
             buttons.addWidget(button)
