@@ -179,7 +179,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing (the window's button or Ctrl+Q) asks first when work would be lost."""
-        lost = [] if self._quit_confirmed else self.unfinished_work()
+        # A window nobody sees (the smoke test's, a screenshot's) has no one to ask.
+        asking = self.isVisible() and not self._quit_confirmed
+        lost = self.unfinished_work() if asking else []
         if lost:
             event.ignore()
             self._ask_before_closing(lost)
