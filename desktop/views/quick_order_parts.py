@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent, QMouseEvent
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -77,6 +77,28 @@ def _restyle(widget: QWidget, name: str, value: str) -> None:
     widget.style().polish(widget)
 
 
+class ElidedLabel(QLabel):
+    """A one-line name that fits its room: the middle gives way to "…", so the start and the
+    extension (or an object's own name at the end) stay readable; the tooltip has it all."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.full_text = ""
+
+    def set_full_text(self, text: str) -> None:
+        self.full_text = text
+        self.fit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit()
+
+    def fit(self) -> None:
+        width = max(self.contentsRect().width(), 10)
+        metrics = self.fontMetrics()
+        self.setText(metrics.elidedText(self.full_text, Qt.TextElideMode.ElideMiddle, width))
+
+
 class PartRow(QFrame):
     """One file in the list: name, price or progress, and its own cancel and remove."""
 
@@ -91,7 +113,7 @@ class PartRow(QFrame):
         grid.setContentsMargins(12, 9, 10, 9)
         grid.setHorizontalSpacing(8)
         grid.setVerticalSpacing(4)
-        self.name = QLabel()
+        self.name = ElidedLabel()
         self.name.setObjectName("partName")
         self.name.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.price = QLabel()
@@ -139,8 +161,8 @@ class PartRow(QFrame):
         part = self.vm.part(self.key)
         if part is None:
             return
-        self.name.setText(part.filename)
-        self.name.setToolTip(str(part.source))
+        self.name.set_full_text(part.filename)
+        self.name.setToolTip(part.filename)
         price = part.quote.price.line_total if part.quote is not None else None
         self.price.setText(self.vm.money(price) if price is not None else "")
         self.stage.setText(stage_text(part, self.vm.money))
@@ -158,6 +180,7 @@ class PartRow(QFrame):
         for label in (self.name, self.price, self.stage):  # their fonts come from the sheet
             _restyle(label, "selected", "true" if selected else "false")
             label.updateGeometry()
+        self.name.fit()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         self.clicked.emit(self.key)

@@ -29,7 +29,7 @@ from desktop.views.page import PlaceholderPage
 from desktop.views.quick_order import QuickOrderPage
 from tests.factories import make_client
 from tests.gui.shots import keep_shot
-from tests.gui.test_documents_support import make_shell
+from tests.gui.test_documents_support import make_shell, open_main_window
 from tests.gui.test_quick_order_vm import CUBE, EMPTY, INCHES, MODELS, WALLHOLE
 from workers.slicing_batch import SliceBatch
 
@@ -351,3 +351,24 @@ def test_numbers_out_of_range_are_refused_with_a_message(qtbot: QtBot, window: M
     assert refusal.text() == ""
     assert (part.choices.infill_percent, part.choices.quantity) == (35, 3)
     qtbot.waitUntil(lambda: part.stage is PartStage.PRICED, timeout=WAIT_MS)
+
+
+def test_quitting_with_unsaved_editor_changes_asks_first(
+    qtbot: QtBot, ctx: AppContext, database: Database, tmp_path: Path
+) -> None:
+    make_client(database)
+    main, quotes_page, _ = open_main_window(qtbot, ctx, make_shell(tmp_path))
+    main.shell.show("quotes")
+    qtbot.mouseClick(quotes_page.new_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: quotes_page.editing)
+    qtbot.keyClicks(quotes_page.editor.notes, "Matte black, pick-up Friday")
+    qtbot.waitUntil(lambda: quotes_page.editor_model.dirty)
+    qtbot.keyClick(quotes_page.editor.notes, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    prompt = main.close_prompt
+    assert prompt is not None
+    qtbot.waitUntil(prompt.isVisible)
+    assert "the quote being edited has unsaved changes" in prompt.informativeText()
+    assert main.isVisible()
+    assert main.quit_button is not None
+    qtbot.mouseClick(main.quit_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not main.isVisible())
