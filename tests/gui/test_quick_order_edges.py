@@ -30,7 +30,15 @@ from desktop.views.quick_order import QuickOrderPage
 from tests.factories import make_client
 from tests.gui.shots import keep_shot
 from tests.gui.test_documents_support import make_shell, open_main_window
-from tests.gui.test_quick_order_vm import CUBE, EMPTY, INCHES, MODELS, WALLHOLE
+from tests.gui.test_quick_order_vm import (
+    CUBE,
+    EMPTY,
+    INCHES,
+    MODELS,
+    WALLHOLE,
+    needs_cura,
+    wait_priced,
+)
 from workers.slicing_batch import SliceBatch
 
 PYRAMIDS = MODELS / "pyramids.3mf"
@@ -372,3 +380,18 @@ def test_quitting_with_unsaved_editor_changes_asks_first(
     assert main.quit_button is not None
     qtbot.mouseClick(main.quit_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not main.isVisible())
+
+
+@needs_cura
+def test_every_object_of_the_3mf_is_sliced_by_curaengine(qtbot: QtBot, ctx: AppContext) -> None:
+    vm = QuickOrderViewModel(ctx, reslice_delay_ms=50)
+    try:
+        vm.add_files([PYRAMIDS])
+        qtbot.waitUntil(lambda: len(vm.parts) == 9, timeout=WAIT_MS)
+        wait_priced(qtbot, vm)
+        quotes = [p.quote for p in vm.parts]
+        assert all(q is not None and not q.estimated for q in quotes)
+        assert all(q is not None and q.slice is not None for q in quotes)
+    finally:
+        vm.close()
+        vm.batch.wait()
