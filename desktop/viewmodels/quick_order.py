@@ -268,13 +268,6 @@ class QuickOrderViewModel(QObject):
         noun = "part" if count == 1 else "parts"
         return f"Quick order: {count} {noun} not yet made into a quote or invoice."
 
-    def search_clients(self, text: str, limit: int = 20) -> list[ClientView]:
-        def search() -> list[ClientView]:
-            with self._ctx.db.session() as s:
-                return clients.search_clients(s, text.strip(), limit=limit)
-
-        return self._ctx.notifier.attempt(search) or []
-
     def find_clients(self, text: str, limit: int = 20) -> None:
         """Search off the GUI thread; `clients_found` brings the answer for the latest text."""
         self._search_text = text
