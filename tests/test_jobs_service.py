@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from dataclasses import replace
+from decimal import Decimal
+
 import pytest
 from sqlalchemy import update
 
@@ -9,6 +12,7 @@ from core.db.models import Printer
 from core.enums import JobStatus, PrinterStatus
 from core.errors import Conflict
 from core.services import invoices, jobs
+from core.services.line_items import ItemInput
 from tests.factories import item, make_client
 
 
@@ -64,3 +68,37 @@ def test_stale_board_is_a_conflict(database: Database, admin: Actor) -> None:
         jobs.set_status(s, admin, a.id, JobStatus.PRE_PROCESSING, expected_version=a.version)
         with pytest.raises(Conflict, match="changed elsewhere"):
             jobs.move_job(s, admin, a.id, None, 1, expected_version=a.version)
+
+
+def _sliced(name: str, printer_id: int, qty: str = "1") -> ItemInput:
+    line = item(f"{name} — PLA, 0.2 mm, 20 % infill", qty)
+    return replace(line, breakdown={"printer": "any", "printer_id": printer_id})
+
+
+def test_the_job_names_every_part_and_takes_their_printer(database: Database, admin: Actor) -> None:
+    client, ender = make_client(database), _printer_id(database)
+    with database.session() as s:
+        with s.begin():
+            other = Printer(
+                name="Prusa MK4",
+                cura_definition_id="prusa_i3",
+                build_x_mm=Decimal(250),
+                build_y_mm=Decimal(210),
+                build_z_mm=Decimal(220),
+            )
+            s.add(other)
+            s.flush()
+            other_id = other.id
+        same = invoices.create_invoice(
+            s, admin, client, [_sliced("bracket.stl", ender), _sliced("lid.stl", ender, "2")]
+        )
+        mixed = invoices.create_invoice(
+            s, admin, client, [_sliced("a.stl", ender), _sliced("b.stl", other_id)]
+        )
+        gone = invoices.create_invoice(s, admin, client, [_sliced("c.stl", 999_999)])
+        found = {j.invoice_id: j for j in jobs.list_jobs(s)}
+    assert found[same.id].title == f"{same.number} — bracket.stl, 2 × lid.stl"
+    assert found[same.id].printer_id == ender and found[same.id].queue_position == 1
+    assert found[mixed.id].title == f"{mixed.number} — a.stl, b.stl"
+    assert found[mixed.id].printer_id is None  # sliced for two printers: the shop decides
+    assert found[gone.id].printer_id is None  # a printer since deleted is not assigned

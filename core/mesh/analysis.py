@@ -311,6 +311,7 @@ _RELS_START: Final = re.compile(rb'Target="([^"]+\.model)"', re.IGNORECASE)
 
 @dataclass
 class _Object3mf:
+    name: str = ""
     vertices: NDArray[np.float64] | None = None
     faces: NDArray[np.int64] | None = None
     components: list[tuple[tuple[str, str], NDArray[np.float64]]] = field(default_factory=list)
@@ -337,9 +338,12 @@ def _part_path(element: Any, default: str) -> str:
     return default
 
 
+_Item3mf = tuple[tuple[str, str], NDArray[np.float64], str]  # object, placement, part number
+
+
 def _parse_3mf_part(
     name: str, xml: bytes, objects: dict[tuple[str, str], _Object3mf], max_faces: int
-) -> tuple[str | None, list[tuple[tuple[str, str], NDArray[np.float64]]]]:
+) -> tuple[str | None, list[_Item3mf]]:
     """Objects and build items of one model part, one object's XML tree at a time.
 
     The number of elements is bounded before parsing (every vertex and triangle is one), so
@@ -354,7 +358,7 @@ def _parse_3mf_part(
     # triangle of the limit before refusing the part unread.
     if xml.count(b"<") > 3 * (max_faces - faces_so_far) + 100_000:
         raise _too_many(xml.count(b"v1="), max_faces)
-    items: list[tuple[tuple[str, str], NDArray[np.float64]]] = []
+    items: list[_Item3mf] = []
     events = etree.iterparse(
         io.BytesIO(xml),
         events=("end",),
@@ -370,7 +374,8 @@ def _parse_3mf_part(
             root = element.getroottree().getroot()
         if element.tag.rpartition("}")[2] == "item":
             key = (_part_path(element, name), element.get("objectid", ""))
-            items.append((key, _transform(element.get("transform"), "build item")))
+            matrix = _transform(element.get("transform"), "build item")
+            items.append((key, matrix, str(element.get("partnumber") or "")))
             continue
         obj = _read_3mf_object(element, name)
         faces_so_far += 0 if obj.faces is None else len(obj.faces)
@@ -399,7 +404,7 @@ def _read_3mf_object(element: Any, name: str) -> _Object3mf:
         (t.get("v1"), t.get("v2"), t.get("v3"))
         for t in element.iterfind("{*}mesh/{*}triangles/{*}triangle")
     ]
-    obj = _Object3mf()
+    obj = _Object3mf(name=str(element.get("name") or ""))
     for component in element.iterfind("{*}components/{*}component"):
         key = (_part_path(component, name), component.get("objectid", ""))
         obj.components.append((key, _transform(component.get("transform"), "component")))
@@ -418,7 +423,11 @@ def _read_3mf_object(element: Any, name: str) -> _Object3mf:
     return obj
 
 
-def _read_3mf(data: bytes, max_faces: int) -> _Soup:
+def _read_3mf_items(
+    data: bytes, max_faces: int
+) -> tuple[list[tuple[str, NDArray[np.float64], NDArray[np.int64]]], Units | None]:
+    """Each build item of a 3MF placed in millimetres: (its name, vertices, faces), and the
+    unit the file declares."""
     parts = read_3mf(data)
     start = "3D/3dmodel.model"
     rels = next((v for k, v in parts.items() if k.lower() == "_rels/.rels"), b"")
@@ -440,7 +449,7 @@ def _read_3mf(data: bytes, max_faces: int) -> _Soup:
     scale, declared = _3MF_UNITS[unit]
     if not items:  # no build section: place every object that is no one's component
         used = {key for obj in objects.values() for key, _ in obj.components}
-        items = [(key, np.eye(4)) for key in objects if key not in used]
+        items = [(key, np.eye(4), "") for key in objects if key not in used]
 
     # Count instanced triangles bottom-up before placing any, refusing cycles and explosions
     # (a component tree of depth 30 and fan-out 2 would otherwise place a billion copies).
@@ -469,38 +478,86 @@ def _read_3mf(data: bytes, max_faces: int) -> _Soup:
         counts[key] = (faces, instances)
         return faces, instances
 
-    placed = [count(key, 0, frozenset()) for key, _ in items]
+    placed = [count(key, 0, frozenset()) for key, _, _ in items]
     total = sum(faces for faces, _ in placed)
     if total > max_faces:
         raise _too_many(total, max_faces)
     if sum(instances for _, instances in placed) > _MAX_3MF_INSTANCES:
         raise MeshError("The 3MF places too many copies of its objects.")
 
-    placed_vertices: list[NDArray[np.float64]] = []
-    placed_faces: list[NDArray[np.int64]] = []
-    offset = 0
-
-    def place(key: tuple[str, str], matrix: NDArray[np.float64]) -> None:
-        nonlocal offset
+    def place(
+        key: tuple[str, str],
+        matrix: NDArray[np.float64],
+        vertices: list[NDArray[np.float64]],
+        faces: list[NDArray[np.int64]],
+    ) -> None:
         obj = objects[key]
         if obj.vertices is not None and obj.faces is not None and len(obj.faces):
-            placed_vertices.append(obj.vertices @ matrix[:3, :3] + matrix[3, :3])
-            placed_faces.append(obj.faces + offset)
-            offset += len(obj.vertices)
+            faces.append(obj.faces + sum(len(v) for v in vertices))
+            vertices.append(obj.vertices @ matrix[:3, :3] + matrix[3, :3])
         for child, child_matrix in obj.components:
-            place(child, child_matrix @ matrix)
+            place(child, child_matrix @ matrix, vertices, faces)
 
-    for key, matrix in items:
-        place(key, matrix)
-    if not placed_faces:
+    found: list[tuple[str, NDArray[np.float64], NDArray[np.int64]]] = []
+    for index, (key, matrix, part_number) in enumerate(items, start=1):
+        item_vertices: list[NDArray[np.float64]] = []
+        item_faces: list[NDArray[np.int64]] = []
+        place(key, matrix, item_vertices, item_faces)
+        if item_faces:
+            label = part_number or objects[key].name or f"object {index}"
+            placed_at = np.concatenate(item_vertices) * scale
+            found.append((label, placed_at, np.concatenate(item_faces)))
+    return found, declared
+
+
+def _read_3mf(data: bytes, max_faces: int) -> _Soup:
+    items, declared = _read_3mf_items(data, max_faces)
+    if not items:
         return _Soup(np.empty((0, 3)), np.empty((0, 3), dtype=np.int64), numbers_unit="mm")
-    vertices = np.concatenate(placed_vertices) * scale
+    offsets = np.cumsum([0] + [len(vertices) for _, vertices, _ in items[:-1]])
+    shifted = [faces + offset for (_, _, faces), offset in zip(items, offsets, strict=True)]
     return _Soup(
-        vertices,
-        np.concatenate(placed_faces),
+        np.concatenate([vertices for _, vertices, _ in items]),
+        np.concatenate(shifted),
         numbers_unit="mm",
         declared_units=declared,
     )
+
+
+def load_3mf_objects(
+    source: Path | str | bytes,
+    *,
+    max_faces: int = DEFAULT_MAX_FACES,
+    max_bytes: int | None = None,
+) -> list[tuple[str, trimesh.Trimesh]]:
+    """Each object a 3MF places on its build plate (a build item, with its components) as a
+    mesh of its own in millimetres, named by its part number or object name.
+
+    A file holding several objects is several parts to print: checked, shown and priced one by
+    one, never as one block the size of the whole plate.
+    """
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+        check_size(len(data), max_bytes)
+    else:
+        path = Path(source)
+        check_size(file_size(path), max_bytes)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise UnreadableFile(f"The file cannot be read: {exc.strerror or exc}.") from None
+    try:
+        items, declared = _read_3mf_items(data, max_faces)
+        return [
+            (name, _build(_Soup(vertices, faces, numbers_unit="mm", declared_units=declared)))
+            for name, vertices, faces in items
+        ]
+    except IntakeError:
+        raise
+    except MemoryError:
+        raise MeshError("The model is too large to open on this computer.") from None
+    except Exception as exc:
+        raise MeshError(f"The 3MF file cannot be read: {exc or type(exc).__name__}.") from exc
 
 
 _READERS: Final = {
@@ -989,8 +1046,7 @@ def analyze(
             Problem(
                 "open_shell",
                 f"The surface is not closed ({', '.join(detail) or 'no closed surface'}): "
-                "its volume, and so its material and price, cannot be trusted. Try Repair, "
-                "or ask the client for a closed model.",
+                "its volume, and so its material and price, cannot be trusted.",
             )
         )
     if largest_coordinate > HUGE_COORDINATE_MM:
@@ -1005,8 +1061,7 @@ def analyze(
         problems.append(
             Problem(
                 "degenerate_faces",
-                f"{_count(degenerate, 'triangle')} without area (slicers skip them; Repair "
-                "removes them).",
+                f"{_count(degenerate, 'triangle')} without area (slicers skip them).",
             )
         )
     if bodies > 1:
@@ -1203,6 +1258,7 @@ __all__ = [
     "Units",
     "analyze",
     "guess_units",
+    "load_3mf_objects",
     "load_mesh",
     "repair",
     "rescale",

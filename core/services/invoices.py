@@ -213,16 +213,6 @@ def view_of(session: Session, invoice: Invoice) -> InvoiceView:
     )
 
 
-def estimated_hours(rows: Sequence[InvoiceItem]) -> Decimal | None:
-    """The job's hours from the lines' sliced print times (as the job board shows them)."""
-    seconds = 0
-    for row in rows:
-        per_part = row.breakdown.get("print_seconds")
-        if isinstance(per_part, int | float | str):
-            seconds += int(Decimal(str(per_part)) * row.quantity)
-    return (Decimal(seconds) / 3600).quantize(Decimal("0.01")) if seconds else None
-
-
 def insert_invoice(
     session: Session,
     actor: Actor,
@@ -254,8 +244,7 @@ def insert_invoice(
     number = context.number
     job = None
     if shop.job_creation_policy is JobPolicy.ON_INVOICE:
-        description = rows[0].description if rows else "Print job"
-        job = (f"{number} — {description}"[:500], estimated_hours(rows))
+        job = jobs.plan_job(number, rows)
     inserted = insert_document(
         session,
         NewDocument(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, Protocol
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -40,30 +42,109 @@ class JobView:
     version: int
 
 
-def _estimated_hours(invoice: Invoice) -> Decimal | None:
+TITLE_CHARS = 500
+
+
+class JobLine(Protocol):
+    """What a job is planned from: a document line (ORM row or view alike)."""
+
+    @property
+    def description(self) -> str: ...
+    @property
+    def quantity(self) -> Decimal: ...
+    @property
+    def breakdown(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """The job an invoice gets: its title, hours and the printer its parts were sliced for."""
+
+    title: str
+    estimated_hours: Decimal | None
+    printer_id: int | None  # may name a printer deleted since; the insert checks it exists
+
+
+def job_title(number: str, lines: Sequence[JobLine]) -> str:
+    """The invoice number and every part on it, e.g. ``INV-0007 — bracket.stl, 2 × lid.stl``.
+
+    A sliced line reads ``file — material, settings``: the part is what comes before the dash.
+    """
+    names: list[str] = []
+    for line in lines:
+        name = line.description.split(" — ", 1)[0].strip() or line.description
+        count = int(line.quantity) if line.quantity == int(line.quantity) else line.quantity
+        names.append(f"{count} × {name}" if count != 1 else name)
+    title = f"{number} — {', '.join(names) or 'Print job'}"
+    return title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1] + "…"
+
+
+def estimated_hours(lines: Sequence[JobLine]) -> Decimal | None:
+    """The job's hours from the lines' sliced print times (as the job board shows them)."""
     seconds = 0
-    for item in invoice.items:
-        per_part = item.breakdown.get("print_seconds")
+    for line in lines:
+        per_part = line.breakdown.get("print_seconds")
         if isinstance(per_part, int | float | str):
-            seconds += int(Decimal(str(per_part)) * item.quantity)
-    if not seconds:
+            seconds += int(Decimal(str(per_part)) * line.quantity)
+    return (Decimal(seconds) / 3600).quantize(Decimal("0.01")) if seconds else None
+
+
+def sliced_for(lines: Sequence[JobLine]) -> int | None:
+    """The printer every part was sliced for, when they all were sliced for the same one."""
+    found = {line.breakdown.get("printer_id") for line in lines}
+    if len(found) != 1:
         return None
-    return (Decimal(seconds) / 3600).quantize(Decimal("0.01"))
+    (printer_id,) = found
+    if not isinstance(printer_id, int) or isinstance(printer_id, bool):
+        return None
+    return printer_id
+
+
+def plan_job(number: str, lines: Sequence[JobLine]) -> NewJob:
+    return NewJob(job_title(number, lines), estimated_hours(lines), sliced_for(lines))
+
+
+def insert_job_cte(source: str, invoice_id: str, client_id: str) -> str:
+    """``job AS (INSERT …)``: the planned job (``:job_title``, ``:job_hours``, ``:job_printer``)
+    at the end of its printer's queue (or the unassigned one when that printer is gone), made
+    once per invoice. ``source`` is the CTE the ids are read from."""
+    return (
+        "job AS (INSERT INTO jobs (invoice_id, client_id, printer_id, title, estimated_hours, "
+        f"queue_position) SELECT {invoice_id}, {client_id}, p.id, :job_title, "
+        "CAST(:job_hours AS numeric), coalesce((SELECT max(queue_position) FROM jobs "
+        "WHERE printer_id IS NOT DISTINCT FROM p.id), 0) + 1 "
+        f"FROM {source} LEFT JOIN printers p ON p.id = CAST(:job_printer AS integer) "
+        "ON CONFLICT (invoice_id) DO NOTHING RETURNING id)"
+    )
+
+
+def job_params(job: NewJob) -> dict[str, Any]:
+    return {
+        "job_title": job.title,
+        "job_hours": job.estimated_hours,
+        "job_printer": job.printer_id,
+    }
 
 
 def ensure_job_for_invoice(session: Session, invoice: Invoice) -> None:
-    """Make the invoice's job once; a second call (another payment, a retry) changes nothing."""
-    last = session.scalar(
-        select(func.coalesce(func.max(Job.queue_position), 0)).where(Job.printer_id.is_(None))
-    )
-    description = invoice.items[0].description if invoice.items else "Print job"
+    """Make the invoice's job once; a second call (another payment, a retry) changes nothing.
+
+    The job names every part and goes to the queue of the printer they were all sliced for
+    (parts sliced for different printers, or not sliced, leave it unassigned)."""
+    job = plan_job(invoice.number, invoice.items)
+    printer_id = job.printer_id
+    if printer_id is not None:
+        printer_id = session.scalar(select(Printer.id).where(Printer.id == printer_id))
+    queue = Job.printer_id.is_(None) if printer_id is None else Job.printer_id == printer_id
+    last = session.scalar(select(func.coalesce(func.max(Job.queue_position), 0)).where(queue))
     session.execute(
         insert(Job)
         .values(
             invoice_id=invoice.id,
             client_id=invoice.client_id,
-            title=f"{invoice.number} — {description}"[:500],
-            estimated_hours=_estimated_hours(invoice),
+            printer_id=printer_id,
+            title=job.title,
+            estimated_hours=job.estimated_hours,
             queue_position=int(last or 0) + 1,
         )
         .on_conflict_do_nothing(index_elements=[Job.invoice_id])

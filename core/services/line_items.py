@@ -18,6 +18,7 @@ from core.db.models import InvoiceItem, OrderFile, QuoteItem
 from core.enums import DiscountType
 from core.errors import InvalidInput, NotFound
 from core.money import ZERO, MoneyError, document_totals, line_total, parse_money, to_decimal
+from core.services import jobs
 from core.services import settings as shop_settings
 from core.services.events import CHANNEL as EVENTS_CHANNEL
 from core.shop_settings import ShopSettings
@@ -279,7 +280,7 @@ class NewDocument:
     item_uploads: Sequence[int | None] = ()  # per item: the upload whose order file it shows
     link_files: Sequence[int] = ()  # existing order files that become the document's
     promotions: Sequence[Promotion] = ()
-    job: tuple[str, Decimal | None] | None = None  # title and estimated hours (invoices)
+    job: jobs.NewJob | None = None  # invoices made under the ON_INVOICE policy
     activities: Sequence[Activity] = ()
     notices: Sequence[Notice] = ()
     converts_quote: int | None = None  # the quote this invoice is made from
@@ -369,13 +370,8 @@ def insert_document(session: Session, new: NewDocument) -> InsertedDocument:
             "WHERE order_files.id = ANY(:link_ids) RETURNING order_files.id)"
         )
     if new.job is not None:
-        params["job_title"], params["job_hours"] = new.job
-        ctes.append(
-            "job AS (INSERT INTO jobs (invoice_id, client_id, title, estimated_hours, "
-            "queue_position) SELECT doc.id, doc.client_id, :job_title, CAST(:job_hours AS "
-            "numeric), coalesce((SELECT max(queue_position) FROM jobs WHERE printer_id IS NULL), "
-            "0) + 1 FROM doc ON CONFLICT (invoice_id) DO NOTHING RETURNING id)"
-        )
+        params |= jobs.job_params(new.job)
+        ctes.append(jobs.insert_job_cte("doc", "doc.id", "doc.client_id"))
     if new.converts_quote is not None:
         params["quote_id"] = new.converts_quote
         ctes.append(

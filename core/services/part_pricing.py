@@ -254,6 +254,7 @@ class PartQuote:
             **self.price.as_json(),
             "material": self.plan.material_name,
             "printer": self.plan.printer_name,
+            "printer_id": self.plan.printer_id,
             "currency": self.plan.currency,
             "engine": f"CuraEngine {self.slice.engine_version}" if self.slice else None,
             "settings": _plain(dict(self.slice.summary)) if self.slice else {},

@@ -140,12 +140,7 @@ _PAYMENT_WRITE = (
     "(SELECT count(*) FROM note) AS sent FROM pay, inv"
 )
 
-_JOB_ON_PAYMENT = (
-    "job AS (INSERT INTO jobs (invoice_id, client_id, title, estimated_hours, queue_position) "
-    "SELECT :invoice_id, :client_id, :job_title, CAST(:job_hours AS numeric), "
-    "coalesce((SELECT max(queue_position) FROM jobs WHERE printer_id IS NULL), 0) + 1 "
-    "FROM pay ON CONFLICT (invoice_id) DO NOTHING RETURNING id), "
-)
+_JOB_ON_PAYMENT = jobs.insert_job_cte("pay", ":invoice_id", ":client_id") + ", "
 
 
 def _money_in(row: Any) -> Decimal:
@@ -268,9 +263,7 @@ def record_payment(
             "channel": events.CHANNEL,
         }
         if make_job:
-            title = items[0].description if items else "Print job"
-            params["job_title"] = f"{row.number} — {title}"[:500]
-            params["job_hours"] = _job_hours(items)
+            params |= jobs.job_params(jobs.plan_job(row.number, items))
             notes.append({"kind": "job", "id": row.id, "invoice": row.number})
         params["notes"] = json.dumps(notes)
         written = session.execute(
@@ -351,15 +344,6 @@ def record_payment(
             ],
             version=written.version,
         )
-
-
-def _job_hours(items: list[ItemView]) -> Decimal | None:
-    seconds = 0
-    for item in items:
-        per_part = item.breakdown.get("print_seconds")
-        if isinstance(per_part, int | float | str):
-            seconds += int(Decimal(str(per_part)) * item.quantity)
-    return (Decimal(seconds) / 3600).quantize(Decimal("0.01")) if seconds else None
 
 
 def apply_refund(session: Session, actor: Actor, refund: NewRefund) -> Invoice:

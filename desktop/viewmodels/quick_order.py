@@ -10,6 +10,8 @@ settings that have since changed is dropped rather than shown.
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -18,10 +20,12 @@ from typing import Any
 
 import numpy as np
 import trimesh
-from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QThreadPool, QTimer, Signal
 
 from core.errors import ServiceError
 from core.mesh.analysis import load_mesh
+from core.mesh.analysis import repair as repair_mesh
+from core.mesh.objects import split_objects
 from core.mesh.orientation import lay_flat, least_support_orientation
 from core.money import ZERO, DocumentTotals, document_totals, format_money
 from core.pricing import price_part
@@ -51,9 +55,11 @@ from desktop.viewmodels.quick_order_parts import (
     PrintChoices,
     estimates_question,
     is_model_file,
+    number_refusal,
+    units_question,
 )
 from workers.slicing_batch import SliceBatch
-from workers.tasks import CancelToken, Task
+from workers.tasks import CancelToken, Task, TaskRunner
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +71,20 @@ RESLICE_DELAY_MS = 450
 class _Upload:
     tmp: tmp_files.TmpFileView
     mesh: trimesh.Trimesh
+
+
+@dataclass(frozen=True)
+class _Split:
+    """A 3MF of several objects, written out as one file per object."""
+
+    paths: list[Path]
+
+
+@dataclass(frozen=True)
+class _Repaired:
+    upload: _Upload
+    path: Path
+    done: list[str]
 
 
 @dataclass(frozen=True)
@@ -89,6 +109,8 @@ class QuickOrderViewModel(QObject):
     # DocumentKind value, the question: some lines are estimates; the view asks, then calls
     # ``make_confirmed`` (or nothing) — the view model never waits for the answer.
     estimates_to_confirm = Signal(str, str)
+    clients_found = Signal(str, list)  # the search text, the ClientViews found for it
+    part_added = Signal(str)  # a new part's key, once its row exists: show it
 
     def __init__(
         self,
@@ -113,6 +135,13 @@ class QuickOrderViewModel(QObject):
         self._shop: ShopSettings | None = None
         self._making: Task | None = None
         self.email_link = False
+        # Searches have a thread of their own, so uploads in flight never hold a search up.
+        search_pool = QThreadPool(self)
+        search_pool.setMaxThreadCount(1)
+        self._searches = TaskRunner(search_pool)
+        self._search_text: str | None = None
+        self._work_dir: Path | None = None  # split objects and repaired parts, until close
+        self.document_made.connect(self._ready_for_next)
         self.batch.started.connect(self._slice_started)
         self.batch.progress.connect(self._slice_progress)
         self.batch.finished.connect(self._slice_finished)
@@ -122,6 +151,7 @@ class QuickOrderViewModel(QObject):
         if app is not None:  # quitting kills the engines rather than waiting for them
             app.aboutToQuit.connect(self.close)
         self.refresh_catalog()
+        self.find_clients("")  # the first search after sign-in finds a warm connection
 
     # -- state
     @property
@@ -205,6 +235,9 @@ class QuickOrderViewModel(QObject):
         parts = self.order_parts
         if not parts:
             return "Add at least one model file."
+        held = [p.filename for p in parts if p.stage is PartStage.UNITS]
+        if held:
+            return f"{held[0]}: choose Rescale to mm or Keep as mm on its card."
         if any(p.busy for p in parts):
             return "Wait for every part to be priced."
         unpriced = [p.filename for p in parts if p.quote is None]
@@ -236,18 +269,45 @@ class QuickOrderViewModel(QObject):
         self.totals_changed.emit()
 
     def default_choices(self) -> PrintChoices:
-        """The shop's first active printer and material, 0.2 mm, 20 % infill, no supports."""
+        """The shop's first active printer, PLA (the first material when there is no PLA),
+        0.2 mm, 20 % infill, no supports."""
+        pla = [m for m in self._materials if m.type.strip().upper() == "PLA"]
+        material = next(iter(pla or self._materials), None)
         return PrintChoices(
             printer_id=self._printers[0].id if self._printers else None,
-            material_id=self._materials[0].id if self._materials else None,
+            material_id=material.id if material is not None else None,
         )
 
-    def search_clients(self, text: str, limit: int = 20) -> list[ClientView]:
-        def search() -> list[ClientView]:
-            with self._ctx.db.session() as s:
+    @property
+    def unfinished_work(self) -> str:
+        """Parts not yet made into a quote or invoice, said for the "quit?" question."""
+        count = len(self.order_parts)
+        if not count:
+            return ""
+        noun = "part" if count == 1 else "parts"
+        return f"Quick order: {count} {noun} not yet made into a quote or invoice."
+
+    def find_clients(self, text: str, limit: int = 20) -> None:
+        """Search off the GUI thread; `clients_found` brings the answer for the latest text."""
+        self._search_text = text
+        db = self._ctx.db
+
+        def search(_p: Callable[[float], None], _c: CancelToken) -> list[ClientView]:
+            with db.session() as s:
                 return clients.search_clients(s, text.strip(), limit=limit)
 
-        return self._ctx.notifier.attempt(search) or []
+        task = Task(search)
+        task.signals.finished.connect(lambda found: self._found(text, found))
+        task.signals.failed.connect(
+            lambda message, details: self._ctx.notifier.error(
+                f"Could not search the clients: {message}", details
+            )
+        )
+        self._searches.start(task)
+
+    def _found(self, text: str, found: list[ClientView]) -> None:
+        if text == self._search_text:  # an older search answering late is not shown
+            self.clients_found.emit(text, found)
 
     def set_client(self, client_id: int | None) -> None:
         if client_id is None:
@@ -286,17 +346,33 @@ class QuickOrderViewModel(QObject):
             self._upload(part)
         if keys:
             self.parts_changed.emit()
-            if self._selected is None:
-                self.select(keys[0])
+            self._show_new(keys[-1])
             self.totals_changed.emit()
         return keys
 
+    def _show_new(self, key: str) -> None:
+        """The newest file is the one the person is looking for: select it and show it."""
+        self.select(key)
+        self.part_added.emit(key)
+
+    def _folder(self, name: str) -> Path:
+        if self._work_dir is None:
+            self._work_dir = Path(tempfile.mkdtemp(prefix="printdesk-parts-"))
+        folder = self._work_dir / name
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
     def _upload(self, part: OrderPart) -> None:
         ctx, source = self._ctx, part.source
+        split_into = self._folder(part.key) if source.suffix.lower() == ".3mf" else None
 
-        def work(progress: Callable[[float], None], _cancel: CancelToken) -> _Upload | str:
+        def work(progress: Callable[[float], None], _cancel: CancelToken) -> _Upload | _Split | str:
             progress(0.1)
             try:
+                if split_into is not None:
+                    objects = split_objects(source, split_into)
+                    if objects:
+                        return _Split(objects)
                 with ctx.db.session() as s:
                     tmp = tmp_files.upload_tmp(s, ctx.actor, ctx.storage(), source.name, source)
             except ServiceError as exc:  # a refusal, said on the part's row: not a failure
@@ -312,15 +388,33 @@ class QuickOrderViewModel(QObject):
         )
         self._ctx.runner.start(task)
 
-    def _uploaded(self, part: OrderPart, done: _Upload | str) -> None:
+    def _uploaded(self, part: OrderPart, done: _Upload | _Split | str) -> None:
         if isinstance(done, str):
             self._refuse(part, done)
+            return
+        if isinstance(done, _Split):
+            self._split(part, done.paths)
             return
         part.tmp, part.mesh, part.progress = done.tmp, done.mesh, 0.0
         if self.part(part.key) is None:  # removed while it uploaded: forget the upload too
             self._delete_tmp(part)
             return
         self._changed(part, reslice_now=True)
+
+    def _split(self, part: OrderPart, paths: list[Path]) -> None:
+        """One part per object of the 3MF, in its place in the list, each uploaded and priced."""
+        if part not in self._parts:
+            return
+        index = self._parts.index(part)
+        pieces = [OrderPart(source=path, choices=part.choices) for path in paths]
+        self._parts[index : index + 1] = pieces
+        if self._selected == part.key:
+            self._selected = None
+        for piece in pieces:
+            self._upload(piece)
+        self.parts_changed.emit()
+        self._show_new(pieces[0].key)
+        self.totals_changed.emit()
 
     def _refuse(self, part: OrderPart, reason: str) -> None:
         part.stage, part.reason, part.progress = PartStage.REFUSED, reason.strip(), 0.0
@@ -374,9 +468,11 @@ class QuickOrderViewModel(QObject):
         part = self.part(key)
         if part is None or getattr(part.choices, name) == value:
             return
-        if name == "quantity" and not 1 <= int(value) <= 9999:
-            self._ctx.notifier.warning("The quantity must be a whole number from 1 to 9999.")
-            return
+        if name in ("quantity", "infill_percent"):
+            refusal = number_refusal(name, str(value))
+            if refusal:
+                self._ctx.notifier.warning(refusal)
+                return
         part.choices = part.choices.with_value(name, value)
         if part.tmp is None:  # still uploading: the first slice takes the new choice
             self.part_changed.emit(key)
@@ -432,10 +528,88 @@ class QuickOrderViewModel(QObject):
         part = self.part(key)
         if part is None or part.file_units == "mm":
             return
-        part.scale = 1.0 if part.rescaled else part.units_scale
-        part.transform = None  # an orientation was worked out on the other size
+        self._set_scale(part, 1.0 if part.rescaled else part.units_scale)
+
+    def rescale_to_mm(self, key: str) -> None:
+        """The numbers are inches or metres, as guessed: turn them into millimetres."""
+        part = self.part(key)
+        if part is not None and part.file_units != "mm":
+            self._set_scale(part, part.units_scale)
+
+    def keep_millimetres(self, key: str) -> None:
+        """The person says the numbers are millimetres after all: price the part as it is."""
+        part = self.part(key)
+        if part is not None and part.file_units != "mm":
+            self._set_scale(part, 1.0)
+
+    def _set_scale(self, part: OrderPart, scale: float) -> None:
+        unchanged = part.units_chosen and scale == part.scale
+        part.units_chosen = True
+        if unchanged:
+            return
+        if scale != part.scale:
+            part.scale = scale
+            part.transform = None  # an orientation was worked out on the other size
+            self._store_orientation(part)
+        if part.tmp is not None:
+            self._changed(part, reslice_now=True)
+        else:
+            self.part_changed.emit(part.key)
+
+    def repair(self, key: str) -> None:
+        """Simple repair (weld, drop flat and duplicate faces, fill small holes, fix winding)
+        in the background; the repaired part replaces the upload and is priced again."""
+        part = self.part(key)
+        mesh, old = (part.mesh, part.tmp) if part is not None else (None, None)
+        if part is None or mesh is None or old is None or not part.can_repair:
+            return
+        ctx, folder = self._ctx, self._folder(f"{part.key}-repaired")
+        path = folder / f"{Path(part.filename).stem} (repaired).stl"
+
+        def work(_p: Callable[[float], None], _c: CancelToken) -> _Repaired | str:
+            fixed, done = repair_mesh(mesh)
+            if not done:
+                return "Repair found nothing it can fix: ask the client for a closed model."
+            fixed.export(path, file_type="stl")
+            try:
+                with ctx.db.session() as s:
+                    tmp = tmp_files.upload_tmp(s, ctx.actor, ctx.storage(), path.name, path)
+            except ServiceError as exc:
+                return f"The repaired part was refused: {exc}"
+            return _Repaired(_Upload(tmp, load_mesh(path)), path, done)
+
+        self.batch.cancel(part.batch_key())
+        part.generation += 1
+        part.stage, part.quote, part.reason = PartStage.UPLOADING, None, "Repairing…"
+        part.repaired = True
+        self.part_changed.emit(part.key)
+        self.totals_changed.emit()
+        task = Task(work)
+        task.signals.finished.connect(lambda done: self._repaired(part, old, done))
+        task.signals.failed.connect(
+            lambda message, details: self._repair_failed(part, f"Repair failed: {message}", details)
+        )
+        self._ctx.runner.start(task)
+
+    def _repaired(self, part: OrderPart, old: tmp_files.TmpFileView, done: _Repaired | str) -> None:
+        if isinstance(done, str):
+            self._repair_failed(part, done, "")
+            return
+        if self.part(part.key) is None:  # removed meanwhile: the new upload goes too
+            part.tmp = done.upload.tmp
+            self._delete_tmp(part)
+            return
+        part.source, part.tmp, part.mesh = done.path, done.upload.tmp, done.upload.mesh
+        self._delete_tmp(OrderPart(source=part.source, choices=part.choices, tmp=old))
         self._store_orientation(part)
-        self._changed(part)
+        self._ctx.notifier.info(f"{part.filename}: " + " ".join(done.done))
+        self._changed(part, reslice_now=True)
+
+    def _repair_failed(self, part: OrderPart, message: str, details: str) -> None:
+        self._ctx.notifier.warning(message, details)
+        if self.part(part.key) is not None:
+            part.reason = ""
+            self._changed(part, reslice_now=True)
 
     def lay_flat(self, key: str, normal: Sequence[float]) -> None:
         part = self.part(key)
@@ -506,7 +680,9 @@ class QuickOrderViewModel(QObject):
         part.quote = None
         part.reason = ""
         part.progress = 0.0
-        if part.choices.printer_id is None or part.choices.material_id is None:
+        if part.needs_units_choice:
+            part.stage, part.reason = PartStage.UNITS, units_question(part)
+        elif part.choices.printer_id is None or part.choices.material_id is None:
             part.stage = PartStage.FAILED
             part.reason = (
                 "Add an active printer in Settings → Printers and a material in "
@@ -701,10 +877,22 @@ class QuickOrderViewModel(QObject):
             return invoice_service.get_invoice(s, invoice_id)
 
     def close(self) -> None:
-        """Stop every timer and slice (the screen is going away)."""
+        """Stop every timer, slice and search (the screen is going away)."""
         for timer in self._timers.values():
             timer.stop()
         self.batch.cancel_all()
+        self._searches.cancel_all()
+        self._searches.wait()
+        if self._work_dir is not None:
+            shutil.rmtree(self._work_dir, ignore_errors=True)
+            self._work_dir = None
+
+    def _ready_for_next(self, _made: MadeDocument) -> None:
+        """After a quote or invoice is made the screen is the next customer's: no client, no
+        parts (refused rows included)."""
+        for part in list(self._parts):
+            self.remove(part.key)
+        self.set_client(None)
 
 
 def make_document(

@@ -22,8 +22,11 @@ LAYER_HEIGHTS_MM: Final = (Decimal("0.12"), Decimal("0.16"), Decimal("0.2"), Dec
 DEFAULT_LAYER_MM: Final = Decimal("0.2")
 DEFAULT_INFILL: Final = 20
 MAX_QUANTITY: Final = 9999
+MAX_INFILL: Final = 100
 UNIT_NAMES: Final = {"mm": "millimetres", "inch": "inches", "m": "metres"}
 ESTIMATE_BADGE: Final = "Estimate — not sliced"
+#: Problems that the Repair button can do something about.
+REPAIRABLE: Final = frozenset({"open_shell", "degenerate_faces"})
 
 
 def is_model_file(path: Path) -> bool:
@@ -35,6 +38,7 @@ class PartStage(StrEnum):
     REFUSED = "refused"  # intake said no: nothing was stored
     WAITING = "waiting"  # stored, a slice is due (debounced)
     SLICING = "slicing"
+    UNITS = "units"  # its numbers look like inches or metres: the person chooses first
     PRICED = "priced"
     FAILED = "failed"  # the slice failed; the reason is shown
     CANCELLED = "cancelled"
@@ -81,6 +85,8 @@ class OrderPart:
     transform: tuple[float, ...] | None = None  # 16 floats, row-major, on the scaled mesh
     quote: PartQuote | None = None
     generation: int = 0  # bumped by every change, so a late result of old settings is dropped
+    units_chosen: bool = False  # the person chose to rescale or to keep the numbers as mm
+    repaired: bool = False  # Repair ran on it (once is all simple repair can do)
 
     @property
     def filename(self) -> str:
@@ -111,6 +117,16 @@ class OrderPart:
     @property
     def rescaled(self) -> bool:
         return self.scale != 1.0
+
+    @property
+    def needs_units_choice(self) -> bool:
+        """Not priced until the person says whether the numbers are millimetres after all."""
+        return self.file_units != "mm" and not self.units_chosen
+
+    @property
+    def can_repair(self) -> bool:
+        codes = {str(p.get("code")) for p in self.mesh_report.get("problems", [])}
+        return bool(codes & REPAIRABLE) and not self.repaired and self.mesh is not None
 
     def batch_key(self) -> str:
         return f"{self.key}:{self.generation}"
@@ -168,7 +184,7 @@ def size_text(extents: Sequence[float]) -> str:
 def stage_text(part: OrderPart, money: Callable[[Decimal], str]) -> str:
     """One line under the file name: where it is, or its price."""
     if part.stage is PartStage.UPLOADING:
-        return "Checking and uploading…"
+        return part.reason or "Checking and uploading…"
     if part.stage is PartStage.WAITING:
         return "Waiting to slice…"
     if part.stage is PartStage.SLICING:
@@ -219,7 +235,12 @@ def checks_of(part: OrderPart) -> list[Check]:
     for problem in report.get("problems", []):
         if problem.get("code") == "too_big_for_every_printer" and part.rescaled:
             continue
-        found.append(Check("warn" if report.get("ok", True) else "bad", str(problem["message"])))
+        text = str(problem["message"])
+        if problem.get("code") in REPAIRABLE and part.can_repair:
+            text += " Try Repair, or ask the client for a better model."
+        elif problem.get("code") == "open_shell" and part.repaired:
+            text += " Repair could not close it: ask the client for a closed model."
+        found.append(Check("warn" if report.get("ok", True) else "bad", text))
     units = part.file_units
     if units != "mm":
         name = UNIT_NAMES.get(units, units)
@@ -237,3 +258,25 @@ def checks_of(part: OrderPart) -> list[Check]:
         for warning in part.quote.warnings:
             found.append(Check("warn", warning))
     return found
+
+
+def units_question(part: OrderPart) -> str:
+    """What the card asks of a part whose numbers look like inches or metres."""
+    name = UNIT_NAMES.get(part.file_units, part.file_units)
+    return f"The numbers look like {name}, not millimetres: rescale, or keep as millimetres."
+
+
+def number_refusal(name: str, text: str) -> str:
+    """Why typed text cannot be this part's infill or quantity; "" when it can."""
+    low, high, what = (
+        (0, MAX_INFILL, "Infill") if name == "infill_percent" else (1, MAX_QUANTITY, "Quantity")
+    )
+    unit = " %" if name == "infill_percent" else ""
+    shown = text.strip()
+    if not shown:
+        return f"{what} is needed: {low} to {high:,}{unit}."
+    if not shown.isdigit():
+        return f"{what} must be a whole number from {low} to {high:,}{unit}."
+    if not low <= int(shown) <= high:
+        return f"{what} of {int(shown):,}{unit} is not possible: enter {low} to {high:,}{unit}."
+    return ""

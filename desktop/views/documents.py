@@ -260,6 +260,12 @@ class DocumentsPage(Page):
     def refresh(self) -> None:
         self.view_model.refresh()
 
+    def unfinished_work(self) -> str:
+        """Unsaved edits in the editor, said for the main window's "quit?" question."""
+        if self.editing and self.editor_model.dirty:
+            return f"{self.title.text()}: the {self.kind.value} being edited has unsaved changes."
+        return ""
+
     def open_document(self, document_id: int) -> None:
         """Show one quote or invoice in the editor (asking first if edits would be lost)."""
         if self.editing and self.editor_model.document_id == document_id:

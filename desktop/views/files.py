@@ -247,13 +247,10 @@ class FilesPage(Page):
         self.stack.addWidget(empty_card)
         self.add(self.stack, 1)
 
-        for keys, action in (
-            (QKeySequence.StandardKey.Open, self.choose_files),
-            (QKeySequence.StandardKey.Save, self.download_selected),
-        ):
-            shortcut = QShortcut(QKeySequence(keys), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(action)
+        # Ctrl+O is the main window's: it calls `choose_files` of the screen shown.
+        save = QShortcut(QKeySequence(QKeySequence.StandardKey.Save), self)
+        save.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        save.activated.connect(self.download_selected)
 
         vm.changed.connect(self._sync)
         vm.progress.connect(lambda value: self.progress.setValue(int(value * 100)))

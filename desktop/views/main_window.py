@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QPushButton,
     QStackedWidget,
     QVBoxLayout,
@@ -81,6 +82,14 @@ class MainWindow(QMainWindow):
             f"Signed in as {shell.user_label}    ·    Database: {shell.database_label}"
         )
         self.toasts = ToastArea(central)
+        self.close_prompt: QMessageBox | None = None
+        self.quit_button: QPushButton | None = None
+        self._quit_confirmed = False
+        # Window-wide, so they work whatever has focus (the rail, a field, nothing at all).
+        open_files = QShortcut(QKeySequence(QKeySequence.StandardKey.Open), self)
+        open_files.activated.connect(self.open_files)
+        quit_app = QShortcut(QKeySequence("Ctrl+Q"), self)
+        quit_app.activated.connect(self.close)
         notifier.posted.connect(self._notice)
         shell.screen_changed.connect(self._show)
         self._show(shell.screen)
@@ -128,6 +137,22 @@ class MainWindow(QMainWindow):
         if callable(activate):
             activate()
 
+    def open_files(self) -> None:
+        """Ctrl+O: the shown screen's "Add files…", if it has one."""
+        choose = getattr(self.stack.currentWidget(), "choose_files", None)
+        if callable(choose):
+            choose()
+
+    def unfinished_work(self) -> list[str]:
+        """What closing now would lose, one sentence per screen that has something."""
+        found: list[str] = []
+        for page in self._pages.values():
+            ask = getattr(page, "unfinished_work", None)
+            said = ask() if callable(ask) else ""
+            if said:
+                found.append(str(said))
+        return found
+
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if dropped_models(event):
             event.acceptProposedAction()
@@ -153,5 +178,35 @@ class MainWindow(QMainWindow):
         self.toasts.place()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing (the window's button or Ctrl+Q) asks first when work would be lost."""
+        # A window nobody sees (the smoke test's, a screenshot's) has no one to ask.
+        asking = self.isVisible() and not self._quit_confirmed
+        lost = self.unfinished_work() if asking else []
+        if lost:
+            event.ignore()
+            self._ask_before_closing(lost)
+            return
         self.shell.save_geometry(bytes(self.saveGeometry().data()))
         super().closeEvent(event)
+
+    def _ask_before_closing(self, lost: list[str]) -> None:
+        if self.close_prompt is not None and self.close_prompt.isVisible():
+            return
+        prompt = QMessageBox(self)
+        prompt.setIcon(QMessageBox.Icon.Warning)
+        prompt.setWindowTitle("Quit PrintDesk?")
+        prompt.setText("Quit PrintDesk? This work is not saved yet:")
+        prompt.setInformativeText("\n".join(f"• {line}" for line in lost))
+        self.quit_button = prompt.addButton("Quit anyway", QMessageBox.ButtonRole.DestructiveRole)
+        stay = prompt.addButton("Keep working", QMessageBox.ButtonRole.RejectRole)
+        prompt.setDefaultButton(stay)
+        prompt.setWindowModality(Qt.WindowModality.WindowModal)
+        prompt.buttonClicked.connect(self._close_answered)
+        self.close_prompt = prompt
+        prompt.open()
+
+    def _close_answered(self, button: object) -> None:
+        if button is not self.quit_button:
+            return
+        self._quit_confirmed = True
+        self.close()

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QStringListModel, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QCoreApplication, QEvent, QModelIndex, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QCompleter,
     QFileDialog,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.services.clients import ClientView
 from desktop.viewmodels.clients import ClientEditorViewModel
 from desktop.viewmodels.context import AppContext
 from desktop.viewmodels.documents import DocumentKind
@@ -40,6 +41,8 @@ from desktop.views.quick_order_parts import (
 )
 
 SIDE_WIDTH = 340
+NAME_ROLE = Qt.ItemDataRole.UserRole + 1
+ID_ROLE = Qt.ItemDataRole.UserRole + 2
 FILTER = "3D models (" + " ".join(f"*{s} *{s.upper()}" for s in MODEL_SUFFIXES) + ")"
 
 
@@ -62,47 +65,87 @@ class ClientPicker(QFrame):
         self.detail.setObjectName("muted")
         self.detail.setWordWrap(True)
         box.addWidget(self.detail)
-        self._matches: dict[str, int] = {}
-        self._names = QStringListModel(self)
+        self._matches: list[int] = []  # client ids, in the order the list shows them
+        # The list shows name, company and email; a pick writes only the name in the field.
+        self._names = QStandardItemModel(self)
         self.completer = QCompleter(self._names, self)
+        self.completer.setCompletionRole(NAME_ROLE)
         self.completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
         self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.search.setCompleter(self.completer)
+        self._searched: str | None = None  # the text the matches are for
+        self._choose_when_found = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.setInterval(200)
+        self._timer.setInterval(80)
         self._timer.timeout.connect(self.run_search)
         self.search.textEdited.connect(lambda _t: self._timer.start())
+        self.search.textChanged.connect(self._cleared)
         self.search.returnPressed.connect(self.choose_first)
-        self.completer.activated.connect(self.choose)
+        # The index overload: the row knows the client's id (names need not be unique).
+        self.completer.activated[QModelIndex].connect(self._picked)  # type: ignore[index]
         self.new.clicked.connect(vm.new_client)
         vm.client_changed.connect(self.sync)
+        vm.clients_found.connect(self._found)
         self.sync()
 
     def run_search(self) -> None:
+        """Ask for the clients matching the text; the answer comes back off the GUI thread."""
         self._timer.stop()
-        found = self.vm.search_clients(self.search.text())
-        self._matches = {self._label(c.name, c.company, c.email): c.id for c in found}
-        self._names.setStringList(list(self._matches))
+        self.vm.find_clients(self.search.text())
+
+    def _found(self, text: str, found: list[ClientView]) -> None:
+        if text != self.search.text():
+            return
+        self._searched = text
+        self._matches = [c.id for c in found]
+        self._names.clear()
+        for client in found:
+            item = QStandardItem(self._label(client.name, client.company, client.email))
+            item.setData(client.name, NAME_ROLE)
+            item.setData(client.id, ID_ROLE)
+            self._names.appendRow(item)
+        if self._choose_when_found:
+            self._choose_when_found = False
+            if self._matches:
+                self.vm.set_client(self._matches[0])
+            return
+        chosen = self.vm.client
+        if self.search.hasFocus() and text.strip() and not (chosen and chosen.name == text):
+            self.completer.complete()
+
+    def _cleared(self, text: str) -> None:
+        if not text.strip() and self.vm.client is not None:
+            self.vm.set_client(None)
 
     @staticmethod
     def _label(name: str, company: str | None, email: str | None) -> str:
         extra = " · ".join(x for x in (company, email) if x)
         return f"{name} — {extra}" if extra else name
 
-    def choose(self, label: str) -> None:
-        if label in self._matches:
-            self.vm.set_client(self._matches[label])
+    def _picked(self, index: QModelIndex) -> None:
+        client_id = index.data(ID_ROLE)
+        if isinstance(client_id, int):
+            self.vm.set_client(client_id)
 
     def choose_first(self) -> None:
+        """Enter picks the first match (once the search for this text has answered)."""
+        chosen, text = self.vm.client, self.search.text()
+        if chosen is not None and chosen.name == text:
+            return  # Enter on a pick from the list: that client stays
+        if self._searched == text and not self._timer.isActive():
+            if self._matches:
+                self.vm.set_client(self._matches[0])
+            return
+        self._choose_when_found = True
         self.run_search()
-        if self._matches:
-            self.choose(next(iter(self._matches)))
 
     def sync(self) -> None:
         client = self.vm.client
         if client is None:
             self.detail.setText("No client chosen yet.")
+            if self.search.text() and not self.search.hasFocus():
+                self.search.clear()  # ready for the next customer
             return
         self.search.setText(client.name)
         popup = self.completer.popup()
@@ -152,7 +195,19 @@ class PartsList(QFrame):
         vm.parts_changed.connect(self.rebuild)
         vm.part_changed.connect(self._part_changed)
         vm.selection_changed.connect(self._selection)
+        # Once the new row has its place in the list (the layout runs after this event).
+        vm.part_added.connect(lambda key: QTimer.singleShot(0, lambda: self.scroll_to(key)))
         self.rebuild()
+
+    def scroll_to(self, key: str) -> None:
+        """Bring a part's row into view (a new file lands at the bottom of a long list)."""
+        row = self.rows.get(key)
+        inner = self.scroller.widget()
+        if row is None or inner is None:
+            return
+        # The new row, and the list around it, need their places before the row can be shown.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        self.scroller.ensureWidgetVisible(row, 0, 8)
 
     def rebuild(self) -> None:
         keys = [p.key for p in self.vm.parts]
@@ -165,6 +220,7 @@ class PartsList(QFrame):
                 row.clicked.connect(self._clicked)
                 self.rows[key] = row
                 self.rows_box.insertWidget(index, row)
+                row.show()  # now, not queued: a new row is laid out (and scrolled to) at once
         self.empty.setVisible(not keys)
         self.scroller.setVisible(bool(keys))
         priced = sum(1 for p in self.vm.order_parts if p.quote is not None)
@@ -220,14 +276,24 @@ class PartViewer(QFrame):
         self.reset = QPushButton("Reset orientation")
         self.reset.setToolTip("Back to the orientation of the file")
         self.rescale = QPushButton()
+        self.repair = QPushButton("Repair")
+        self.repair.setToolTip(
+            "Weld, remove flat and duplicate triangles, fill small holes, make faces agree"
+        )
         for button in (self.pick, self.auto, self.reset):
             tools.addWidget(button)
         tools.addStretch(1)
-        tools.addWidget(self.rescale)
         box.addLayout(tools)
         self.checks_box = QVBoxLayout()
         self.checks_box.setSpacing(2)
         box.addLayout(self.checks_box)
+        # Under the checks that call for them: the fixes for what they found.
+        fixes = QHBoxLayout()
+        fixes.setSpacing(8)
+        fixes.addWidget(self.repair)
+        fixes.addWidget(self.rescale)
+        fixes.addStretch(1)
+        box.addLayout(fixes)
         self.check_labels: list[QLabel] = []
         self._shown: tuple[str, int] | None = None
         self.pick.toggled.connect(self.mesh_view.set_pick_mode)
@@ -235,6 +301,7 @@ class PartViewer(QFrame):
         self.auto.clicked.connect(lambda: self._on_selected(vm.auto_orient))
         self.reset.clicked.connect(lambda: self._on_selected(vm.reset_orientation))
         self.rescale.clicked.connect(lambda: self._on_selected(vm.toggle_rescale))
+        self.repair.clicked.connect(lambda: self._on_selected(vm.repair))
         vm.selection_changed.connect(self.sync)
         vm.part_changed.connect(lambda key: self.sync() if self._is_selected(key) else None)
         vm.parts_changed.connect(self.sync)
@@ -281,6 +348,7 @@ class PartViewer(QFrame):
             _restyle(label, "level", check.level)
             self.checks_box.addWidget(label)
             self.check_labels.append(label)
+        self.repair.setVisible(part is not None and part.can_repair and not part.busy)
         units = part is not None and part.file_units != "mm" and part.mesh is not None
         self.rescale.setVisible(units)
         if part is not None and units:
@@ -365,8 +433,8 @@ class QuickOrderPage(Page):
         self.add(holder, 1)
 
         context = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        # Ctrl+O is the main window's: it calls `choose_files` of the screen shown.
         for keys, action in (
-            ("Ctrl+O", self.choose_files),
             ("Ctrl+Return", vm.make_quote),
             ("Ctrl+Enter", vm.make_quote),
             ("Ctrl+Shift+Return", vm.make_invoice),
@@ -389,12 +457,22 @@ class QuickOrderPage(Page):
         vm.estimates_to_confirm.connect(self._confirm_estimates)
         self.editor_dialog: ClientDialog | None = None
         self.estimates_dialog: ConfirmDialog | None = None
+        self.file_dialog: QFileDialog | None = None
         self._selected()
 
     def choose_files(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Add model files", "", FILTER)
-        if paths:
-            self.vm.add_files(paths)
+        """The file chooser, opened without blocking; the files it gives are added."""
+        if self.file_dialog is not None and self.file_dialog.isVisible():
+            self.file_dialog.raise_()
+            return
+        dialog = QFileDialog(self, "Add model files", "", FILTER)
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        dialog.filesSelected.connect(lambda paths: self.vm.add_files(paths) if paths else None)
+        self.file_dialog = dialog
+        dialog.open()
+
+    def unfinished_work(self) -> str:
+        return self.vm.unfinished_work
 
     def add_dropped_files(self, paths: list[Path]) -> None:
         """The main window passes files dropped anywhere on it."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -14,10 +14,10 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QProgressBar,
     QPushButton,
     QSizePolicy,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -25,10 +25,13 @@ from PySide6.QtWidgets import (
 from desktop.viewmodels.quick_order import QuickOrderViewModel
 from desktop.viewmodels.quick_order_parts import (
     LAYER_HEIGHTS_MM,
+    MAX_INFILL,
+    MAX_QUANTITY,
     OrderPart,
     PartStage,
     duration_text,
     estimate_badge,
+    number_refusal,
     stage_text,
 )
 from desktop.views.page import titled_card
@@ -57,6 +60,8 @@ QPushButton#primary:disabled {{ background: #a9bfd8; border-color: #a9bfd8; colo
 QLabel#breakdownSource {{ color: {MUTED}; font-size: 9pt; }}
 QLabel#breakdownSource[kind="estimate"] {{ color: {WARN}; font-weight: 600; }}
 QLabel#blocked {{ color: {MUTED}; font-size: 9pt; }}
+QLabel#refusal {{ color: {BAD}; font-size: 9pt; }}
+QLineEdit[refused="true"] {{ border: 1px solid {BAD}; }}
 QLabel#dropHint {{ color: {MUTED}; font-size: 12pt; border: 2px dashed #c4ccd7;
     border-radius: 12px; padding: 24px; background: #f8fafc; }}
 """
@@ -65,6 +70,7 @@ _LEVELS = {
     PartStage.REFUSED: "bad",
     PartStage.FAILED: "bad",
     PartStage.CANCELLED: "warn",
+    PartStage.UNITS: "warn",
 }
 
 
@@ -72,6 +78,28 @@ def _restyle(widget: QWidget, name: str, value: str) -> None:
     widget.setProperty(name, value)
     widget.style().unpolish(widget)
     widget.style().polish(widget)
+
+
+class ElidedLabel(QLabel):
+    """A one-line name that fits its room: the middle gives way to "…", so the start and the
+    extension (or an object's own name at the end) stay readable; the tooltip has it all."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.full_text = ""
+
+    def set_full_text(self, text: str) -> None:
+        self.full_text = text
+        self.fit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit()
+
+    def fit(self) -> None:
+        width = max(self.contentsRect().width(), 10)
+        metrics = self.fontMetrics()
+        self.setText(metrics.elidedText(self.full_text, Qt.TextElideMode.ElideMiddle, width))
 
 
 class PartRow(QFrame):
@@ -88,7 +116,7 @@ class PartRow(QFrame):
         grid.setContentsMargins(12, 9, 10, 9)
         grid.setHorizontalSpacing(8)
         grid.setVerticalSpacing(4)
-        self.name = QLabel()
+        self.name = ElidedLabel()
         self.name.setObjectName("partName")
         self.name.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.price = QLabel()
@@ -108,6 +136,13 @@ class PartRow(QFrame):
         self.retry = QPushButton("Slice again")
         self.retry.setObjectName("rowButton")
         self.retry.clicked.connect(lambda: vm.reslice(key))
+        self.rescale = QPushButton("Rescale to mm")
+        self.rescale.setObjectName("rowButton")
+        self.rescale.clicked.connect(lambda: vm.rescale_to_mm(key))
+        self.keep_mm = QPushButton("Keep as mm")
+        self.keep_mm.setObjectName("rowButton")
+        self.keep_mm.setToolTip("The numbers are millimetres after all: price the part as it is")
+        self.keep_mm.clicked.connect(lambda: vm.keep_millimetres(key))
         self.remove = QPushButton("Remove")
         self.remove.setObjectName("rowButton")
         self.remove.setToolTip("Take this file out of the order (Delete)")
@@ -121,8 +156,9 @@ class PartRow(QFrame):
         self.badge.setToolTip("No slicer ran: the price comes from the part's shape.")
         buttons = QHBoxLayout()
         buttons.addWidget(self.badge)
+        buttons.setSpacing(6)
         buttons.addStretch(1)
-        for button in (self.cancel, self.retry, self.remove):
+        for button in (self.rescale, self.keep_mm, self.cancel, self.retry, self.remove):
             buttons.addWidget(button)
         grid.addLayout(buttons, 3, 0, 1, 2)
         grid.setColumnStretch(0, 1)
@@ -132,8 +168,8 @@ class PartRow(QFrame):
         part = self.vm.part(self.key)
         if part is None:
             return
-        self.name.setText(part.filename)
-        self.name.setToolTip(str(part.source))
+        self.name.set_full_text(part.filename)
+        self.name.setToolTip(part.filename)
         price = part.quote.price.line_total if part.quote is not None else None
         self.price.setText(self.vm.money(price) if price is not None else "")
         self.stage.setText(stage_text(part, self.vm.money))
@@ -145,6 +181,8 @@ class PartRow(QFrame):
         self.bar.setValue(round(part.progress * 100))
         self.cancel.setVisible(part.stage in (PartStage.WAITING, PartStage.SLICING))
         self.retry.setVisible(part.stage in (PartStage.FAILED, PartStage.CANCELLED))
+        self.rescale.setVisible(part.stage is PartStage.UNITS)
+        self.keep_mm.setVisible(part.stage is PartStage.UNITS)
         self.remove.setText("Dismiss" if part.stage is PartStage.REFUSED else "Remove")
 
     def set_selected(self, selected: bool) -> None:
@@ -152,9 +190,63 @@ class PartRow(QFrame):
         for label in (self.name, self.price, self.stage):  # their fonts come from the sheet
             _restyle(label, "selected", "true" if selected else "false")
             label.updateGeometry()
+        self.name.fit()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         self.clicked.emit(self.key)
+
+
+class NumberField(QLineEdit):
+    """A whole number typed or stepped with Up/Down. Unlike a spin box it never swaps what was
+    typed for another value: text that is out of range is said to be refused, and kept."""
+
+    value_entered = Signal(int)  # a number the part can take: stepped, or typed and confirmed
+    refusal_changed = Signal(str)  # why the text cannot be taken; "" when it can
+
+    def __init__(self, choice: str, *, low: int, high: int, step: int = 1) -> None:
+        super().__init__()
+        self.choice, self.low, self.high, self.step = choice, low, high, step
+        self._value = low
+        self.refusal = ""
+        self.setMaxLength(15)
+        self.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.textEdited.connect(self._edited)
+        self.editingFinished.connect(self._confirmed)
+
+    def value(self) -> int:
+        return self._value
+
+    def setValue(self, value: int) -> None:
+        self._value = value
+        self.setText(str(value))
+        self._say("")
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        steps = {Qt.Key.Key_Up: 1, Qt.Key.Key_Down: -1}.get(Qt.Key(event.key()))
+        if steps is None:
+            super().keyPressEvent(event)
+            return
+        base = self._value if self.refusal else int(self.text() or self._value)
+        stepped = min(self.high, max(self.low, base + steps * self.step))
+        self.setValue(stepped)
+        self.value_entered.emit(stepped)
+
+    def _edited(self, text: str) -> None:
+        self._say(number_refusal(self.choice, text))
+
+    def _confirmed(self) -> None:
+        refusal = number_refusal(self.choice, self.text())
+        self._say(refusal)
+        if not refusal and int(self.text()) != self._value:
+            self._value = int(self.text())
+            self.value_entered.emit(self._value)
+
+    def _say(self, refusal: str) -> None:
+        if refusal == self.refusal:
+            return
+        self.refusal = refusal
+        _restyle(self, "refused", "true" if refusal else "false")
+        self.refusal_changed.emit(refusal)
 
 
 class SettingsPanel(QFrame):
@@ -175,20 +267,26 @@ class SettingsPanel(QFrame):
         for height in LAYER_HEIGHTS_MM:
             label = f"{height:f} mm" + (f" ({names[height]})" if height in names else "")
             self.layer.addItem(label, str(height))
-        self.infill = QSpinBox()
-        self.infill.setRange(0, 100)
-        self.infill.setSingleStep(5)
-        self.infill.setSuffix(" %")
+        self.infill = NumberField("infill_percent", low=0, high=MAX_INFILL, step=5)
         self.supports = QCheckBox("Print with supports")
-        self.quantity = QSpinBox()
-        self.quantity.setRange(1, 9999)
+        self.quantity = NumberField("quantity", low=1, high=MAX_QUANTITY)
+        infill_row = QHBoxLayout()
+        infill_row.addWidget(self.infill, 1)
+        infill_row.addWidget(QLabel("%"))
         form.addRow("Printer", self.printer)
         form.addRow("Material", self.material)
         form.addRow("Layer height", self.layer)
-        form.addRow("Infill", self.infill)
+        form.addRow("Infill", infill_row)
         form.addRow("", self.supports)
         form.addRow("Quantity", self.quantity)
         box.addLayout(form)
+        # Room for two lines is kept, so a refusal appearing moves nothing under the pointer.
+        self.refusal = QLabel()
+        self.refusal.setObjectName("refusal")
+        self.refusal.setWordWrap(True)
+        self.refusal.setMinimumHeight(2 * self.refusal.fontMetrics().lineSpacing())
+        self.refusal.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        box.addWidget(self.refusal)
         self.apply_all = QPushButton("Apply to all parts")
         self.apply_all.setToolTip("Every other part takes these settings (not the quantity)")
         box.addWidget(self.apply_all, 0, Qt.AlignmentFlag.AlignRight)
@@ -201,12 +299,23 @@ class SettingsPanel(QFrame):
         self.layer.currentIndexChanged.connect(
             lambda _i: self._set("layer_height_mm", Decimal(str(self.layer.currentData())))
         )
-        self.infill.valueChanged.connect(lambda v: self._set("infill_percent", int(v)))
+        self.infill.value_entered.connect(lambda v: self._set("infill_percent", int(v)))
         self.supports.toggled.connect(lambda on: self._set("supports", bool(on)))
-        self.quantity.valueChanged.connect(lambda v: self._set("quantity", int(v)))
+        self.quantity.value_entered.connect(lambda v: self._set("quantity", int(v)))
+        for field in (self.infill, self.quantity):
+            field.refusal_changed.connect(self._show_refusal)
         self.apply_all.clicked.connect(lambda: self._key and vm.apply_to_all(self._key))
         vm.catalog_changed.connect(self._fill_catalog)
         self._fill_catalog()
+
+    def _show_refusal(self, _refusal: str) -> None:
+        said = [f.refusal for f in (self.infill, self.quantity) if f.refusal]
+        part = self.vm.part(self._key) if self._key else None
+        if said and part is not None:
+            keeps = f"The part keeps {part.choices.infill_percent} % infill"
+            keeps += f" and a quantity of {part.choices.quantity:,}."
+            said.append(keeps)
+        self.refusal.setText(" ".join(said))
 
     def _set(self, name: str, value: object) -> None:
         if self._key is not None and value is not None:
@@ -247,6 +356,7 @@ class SettingsPanel(QFrame):
             self.quantity.setValue(c.quantity)
         for widget in widgets:
             widget.blockSignals(False)
+        self._show_refusal("")
         self.apply_all.setEnabled(self._key is not None and len(self.vm.order_parts) > 1)
 
 

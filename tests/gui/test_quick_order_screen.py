@@ -85,6 +85,7 @@ def test_from_dropped_files_to_a_priced_quote(
     page, vm = quick(window), quick(window).vm
     qtbot.keyClicks(page.client.search, "Ada")
     qtbot.keyClick(page.client.search, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: vm.client is not None)  # the search answers off the GUI thread
     assert vm.client is not None and vm.client.name == "Ada Lovelace"
 
     page.add_dropped_files([CUBE, WALLHOLE, EMPTY])

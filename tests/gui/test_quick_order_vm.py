@@ -71,10 +71,11 @@ def tmp_count(database: Database) -> int:
         return s.scalar(select(func.count()).select_from(TmpFile)) or 0
 
 
-def test_defaults_are_the_first_active_printer_and_material(vm: QuickOrderViewModel) -> None:
+def test_defaults_are_the_first_active_printer_and_pla(vm: QuickOrderViewModel) -> None:
     choices = vm.default_choices()
     assert choices.printer_id == vm.printers[0].id
-    assert choices.material_id == vm.materials[0].id
+    (pla,) = [m for m in vm.materials if m.id == choices.material_id]
+    assert pla.name == "PLA" and vm.materials[0].name != "PLA"  # ABS sorts first
     assert (choices.layer_height_mm, choices.infill_percent, choices.quantity) == (
         Decimal("0.2"),
         20,
