@@ -3,9 +3,13 @@ front of it (as Supabase's port 6543 pooler), and the relay's role logging in th
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
+
+# Live updates are QObjects; their signals need a QApplication, never a window.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from core.db.engine import Database
 from tests.relay.conftest import anyio_backend, relay_config, secret  # noqa: F401

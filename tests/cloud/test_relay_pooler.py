@@ -21,6 +21,7 @@ from core.enums import InvoiceStatus, PaymentMethod
 from core.errors import ServiceError
 from core.services import payments
 from relay.app import create_app
+from relay.scheduler import run_if_leader
 from tests.cloud.conftest import pooler_url
 from tests.relay import stripe_payloads as sp
 from tests.relay.conftest import counts, deliver, http, invoice_view, new_invoice, set_session
@@ -131,3 +132,32 @@ def test_concurrent_cash_payments_through_the_pooler_record_once(
         assert after.status is InvoiceStatus.PAID and after.balance_due == 0
     finally:
         counter_db.dispose()
+
+
+def test_one_maintenance_run_at_a_time_through_the_pooler(
+    pgbouncer: PgBouncer, pg15_db: str
+) -> None:
+    """Two relay instances behind the pooler: the lock is held for the job and then let go,
+    whichever server connections the pooler hands out meanwhile."""
+    first, second = (
+        Database.from_url(pooler_url(pgbouncer, pg15_db, user=RELAY_ROLE), pool_size=2)
+        for _ in range(2)
+    )
+    running, finish = threading.Event(), threading.Event()
+
+    def long_job() -> None:
+        running.set()
+        assert finish.wait(30)
+
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            leader = pool.submit(run_if_leader, first, long_job)
+            assert running.wait(30)
+            assert [run_if_leader(second, lambda: None) for _ in range(6)] == [False] * 6
+            finish.set()
+            assert leader.result(timeout=30) is True
+        assert [run_if_leader(second, lambda: None) for _ in range(6)] == [True] * 6
+        assert run_if_leader(first, lambda: None) is True
+    finally:
+        first.dispose()
+        second.dispose()
