@@ -7,8 +7,8 @@ Builds two venvs from this checkout, as a host would (`pip install '.[relay]'` a
 under .cache/wheels (the first run downloads them; that is not timed). For each it prints the
 venv's size, the install time, and the cold start of `printdesk relay serve`: process start to
 the first 200 on /healthz, through pgbouncer (transaction mode) in front of a private
-PostgreSQL 15, median of --starts runs, the two installs taking turns. The full install is the baseline measured in the same
-run; the relay-only figures are given as ratios of it.
+PostgreSQL 15, median of --starts runs, the two installs taking turns. The full install is
+the baseline measured in the same run; the relay-only figures are given as ratios of it.
 """
 
 from __future__ import annotations
