@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -96,9 +96,10 @@ def _secrets_in(values: Mapping[str, Any]) -> set[str]:
     from core.secrets import SECRET_FIELDS
 
     found = {k for k, v in values.items() if k in SECRET_FIELDS and v}
-    url = values.get("database_url")
-    if isinstance(url, str) and _url_password(url):
-        found.add("database_url")
+    for key in ("database_url", "listen_database_url"):
+        url = values.get(key)
+        if isinstance(url, str) and _url_password(url):
+            found.add(key)
     return found
 
 
@@ -111,6 +112,14 @@ def _url_password(url: str) -> str | None:
         return None
 
 
+def _with_password(url: str | None, password: str) -> str | None:
+    if not url or _url_password(url):
+        return url
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(password=password).render_as_string(hide_password=False)
+
+
 def write_config_file(path: Path, values: Mapping[str, Any]) -> None:
     """Merge ``values`` into the TOML file; a secret is refused with where it goes instead."""
     from core.secrets import SECRETS
@@ -121,7 +130,7 @@ def write_config_file(path: Path, values: Mapping[str, Any]) -> None:
         spec = next((s for s in SECRETS if s.field == name), None)
         if spec is None:  # a database URL with a password in it
             raise ConfigError(
-                "The config file does not keep passwords: put database_url in it without "
+                f"The config file does not keep passwords: put {name} in it without "
                 "the password and keep the password with `printdesk secrets set "
                 "database-password` (or in PRINTDESK_DATABASE_PASSWORD)."
             )
@@ -162,6 +171,12 @@ class AppConfig(BaseSettings):
     )
     # The password of DATABASE_URL's user when the URL leaves it out (kept in the keyring).
     database_password: str | None = None
+    # Is DATABASE_URL a transaction-mode pooler (no prepared statements, no LISTEN)? "auto"
+    # reads it from the URL: port 6543, `?pgbouncer=true`.
+    database_pooler: str = Field(default="auto", pattern="^(auto|true|false)$")
+    # A session connection (direct or session pooler) for live updates' LISTEN; unset means
+    # DATABASE_URL unless that is a transaction pooler, in which case the counter polls.
+    listen_database_url: str | None = None
     config_file: Path = Field(default_factory=config_file_path)
     log_level: str = "INFO"
     log_dir: Path = Field(default_factory=default_log_dir)
@@ -219,13 +234,25 @@ class AppConfig(BaseSettings):
             _TomlFileSource(settings_cls, config_file_path()),
         )
 
+    @field_validator("database_pooler", mode="before")
+    @classmethod
+    def _pooler_word(cls, value: Any) -> Any:
+        # TOML writes `database_pooler = true`; the environment writes "true" or "1".
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, str):
+            word = value.strip().lower()
+            return {"1": "true", "yes": "true", "0": "false", "no": "false"}.get(word, word)
+        return value
+
     @model_validator(mode="after")
     def _password_into_url(self) -> AppConfig:
-        if self.database_url and self.database_password and not _url_password(self.database_url):
-            from sqlalchemy.engine import make_url
-
-            url = make_url(self.database_url).set(password=self.database_password)
-            self.database_url = url.render_as_string(hide_password=False)
+        # The listener's URL is the same project's database: the same password serves it.
+        if self.database_password:
+            self.database_url = _with_password(self.database_url, self.database_password)
+            self.listen_database_url = _with_password(
+                self.listen_database_url, self.database_password
+            )
         return self
 
     @property

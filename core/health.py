@@ -22,15 +22,19 @@ from dataclasses import dataclass
 from typing import Final
 
 import httpx
+import psycopg
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.backup import last_backup
 from core.config import AppConfig
-from core.db.engine import Database
+from core.db.engine import Database, libpq_conninfo
 from core.db.migrate import is_current
+from core.live_notices import POLL_INTERVAL_S
 from core.mail import MailError, MailNotConfigured, MailSettings
 from core.payments.stripe_client import PaymentProviderError, StripeGateway
+from core.services.events import CHANNEL
 from core.slicing.finding import find_slicer
 from core.slicing.locate import ENGINE_ENV, RESOURCES_ENV
 from core.storage import TMP, Storage, StorageError, tmp_key
@@ -102,6 +106,36 @@ def check_database(db: Database) -> PartHealth:
             "Run `printdesk db upgrade` on this machine, then restart PrintDesk.",
         )
     return _ok(name, f"{db.describe()} is reachable and at the newest schema.")
+
+
+def check_live_updates(db: Database, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> PartHealth:
+    """Where changes made at other counters come from: a LISTEN on a session connection of
+    its own, or polling the activity log (through a transaction pooler, which cannot LISTEN)."""
+    name = "Live updates"
+    plan = db.listen_plan
+    fix = (
+        "For instant updates set listen_database_url (PRINTDESK_LISTEN_DATABASE_URL) to the "
+        "direct connection or the session pooler (port 5432) of the same database."
+    )
+    every = f"every {POLL_INTERVAL_S:g} s"
+    if plan.url is None:
+        return _off(name, f"Polling for changes {every}: {plan.reason}.", fix)
+    url = make_url(plan.url)
+    where = f"{url.host}:{url.port or 5432}" if url.host else "the local socket"
+    try:
+        with psycopg.connect(
+            libpq_conninfo(plan.url), autocommit=True, connect_timeout=max(1, int(timeout_s))
+        ) as conn:
+            conn.execute(f"LISTEN {CHANNEL}")
+    except psycopg.Error as exc:
+        return _failed(
+            name,
+            f"Polling for changes {every}: the listener cannot reach {where} ({_first_line(exc)}).",
+            f"Check {plan.reason} and that its server is up. {fix}",
+        )
+    return _ok(
+        name, f"Listening on {where} ({plan.reason}): changes at other counters show at once."
+    )
 
 
 def check_storage(storage: Storage) -> PartHealth:
@@ -398,6 +432,7 @@ def shop_checks(
     relay_url = config.relay_url
     return [
         ("Database", lambda: check_database(db)),
+        ("Live updates", lambda: check_live_updates(db, timeout_s=timeout_s)),
         ("File storage", storage_check),
         ("Slicer", check_slicer),
         (

@@ -118,7 +118,7 @@ def build_main_window(
     )
     live = LiveRefresh(notifier)
     window = MainWindow(shell, build_pages(ctx, shell, live), notifier)
-    listener = LiveUpdates(db.engine.url)
+    listener = LiveUpdates.for_database(db)
     listener.changed.connect(live.on_notice)
     window.live = live
     window.listener = listener

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from core.db.engine import Database
 from relay.logs import LOGGER_NAME, log_event
 
-# pg_try_advisory_lock key shared by every relay instance: "PDMAINT" as a number.
+# pg_try_advisory_xact_lock key shared by every relay instance: "PDMAINT" as a number.
 MAINTENANCE_LOCK_KEY = 0x50444D41494E54
 
 log = logging.getLogger(LOGGER_NAME)
@@ -22,27 +22,20 @@ log = logging.getLogger(LOGGER_NAME)
 def run_if_leader(database: Database, job: Callable[[], object]) -> bool:
     """Run ``job`` if no other instance is running it; False when another one holds the lock.
 
-    The lock is a session-level advisory lock on one pooled connection, held while ``job``
-    works on connections of its own, and released on that connection afterwards (or by
-    closing the connection, which PostgreSQL also treats as a release).
+    The lock is a transaction-level advisory lock, held by a transaction kept open on one
+    pooled connection while ``job`` works on connections of its own, and released when that
+    transaction ends (a closed connection ends it too). Behind a transaction-mode pooler a
+    session-level lock would stay on whichever server connection took it, so it is never used.
     """
-    with database.engine.connect() as conn:
+    with database.engine.connect() as conn, conn.begin():
         got = bool(
-            conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": MAINTENANCE_LOCK_KEY})
+            conn.scalar(
+                text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": MAINTENANCE_LOCK_KEY}
+            )
         )
-        conn.commit()  # ends the statement's transaction; a session-level lock outlives it
-        if not got:
-            return False
-        try:
+        if got:
             job()
-        finally:
-            try:
-                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MAINTENANCE_LOCK_KEY})
-                conn.commit()
-            except Exception:
-                conn.invalidate()  # the connection closes, and the lock goes with it
-                raise
-        return True
+        return got
 
 
 async def maintenance_loop(

@@ -309,6 +309,7 @@ def test_run_checks_reports_every_part_in_order(
     by_name = {r.name: r for r in results}
     assert [r.name for r in results] == [
         "Database",
+        "Live updates",
         "File storage",
         "Slicer",
         "Stripe",
@@ -317,6 +318,8 @@ def test_run_checks_reports_every_part_in_order(
         "Backup",
     ]
     assert by_name["Database"].state is State.OK
+    assert by_name["Live updates"].state is State.OK
+    assert by_name["Live updates"].detail.startswith("Listening on ")
     assert by_name["File storage"].state is State.OK
     assert by_name["Stripe"].state is State.OK
     _failed(by_name["Email"], "refused the login")

@@ -106,6 +106,7 @@ def test_health_shows_each_part_and_the_truth_after_a_fix(
     rows = {name: (mark, detail, fix) for mark, name, detail, fix in panel.row_texts()}
     assert list(rows) == [
         "Database",
+        "Live updates",
         "File storage",
         "Slicer",
         "Stripe",
@@ -113,14 +114,15 @@ def test_health_shows_each_part_and_the_truth_after_a_fix(
         "Payment relay",
         "Backup",
     ]
-    for part in ("Database", "File storage", "Slicer", "Stripe", "Backup"):
+    for part in ("Database", "Live updates", "File storage", "Slicer", "Stripe", "Backup"):
         assert rows[part][0] == "✓", (part, rows[part])
     assert "test mode" in rows["Stripe"][1]
     mark, detail, fix = rows["Email"]
     assert mark == "✗" and "refused the connection" in detail
     assert fix.startswith("Fix: ") and "Settings → Email" in fix
     assert rows["Payment relay"][0] == "–" and "relay_url" in rows["Payment relay"][2]
-    assert panel.summary.text() == "1 of 7 parts need attention."
+    assert "Listening on" in rows["Live updates"][1]
+    assert panel.summary.text() == "1 of 8 parts need attention."
     assert panel.when.text().startswith("Last checked ")
     keep_shot(panel, "health_page.png")
     keep_shot(page.window(), "health_settings.png")
