@@ -52,8 +52,10 @@ def report_failure(ctx: AppContext, error: BaseException, details: str) -> None:
 class Loader(QObject, Generic[T]):
     """Runs ``call(session) -> T`` in the background; the newest call's value goes to ``on_done``.
 
-    ``on_failed`` (optional) is told of a failure after it is reported, e.g. so an editor can
-    leave its saving state; what is on screen stays as it was."""
+    ``on_failed`` (optional) sees a failure first and returns True when it has told the person
+    itself (e.g. a refusal worded for the card it concerns); otherwise the failure is reported
+    as above. A lost connection always goes to the banner and never reaches ``on_failed``:
+    what is on screen stays as it was."""
 
     loading_changed = Signal(bool)
 
@@ -62,7 +64,7 @@ class Loader(QObject, Generic[T]):
         ctx: AppContext,
         on_done: Callable[[T], None],
         *,
-        on_failed: Callable[[BaseException], None] | None = None,
+        on_failed: Callable[[BaseException], bool] | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -109,9 +111,11 @@ class Loader(QObject, Generic[T]):
             self._ctx.connection().reached()
             self._on_done(outcome.value)
             return
-        report_failure(self._ctx, outcome.error, outcome.details)
-        if self._on_failed is not None:
-            self._on_failed(outcome.error)
+        error = outcome.error
+        if is_disconnect(error):
+            self._ctx.connection().lost(error)
+        elif self._on_failed is None or not self._on_failed(error):
+            report_failure(self._ctx, error, outcome.details)
 
     @Slot()
     def _cancelled(self) -> None:

@@ -30,11 +30,17 @@ class LoadingBadge(QLabel):
         self.setStyleSheet(BADGE_STYLE)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setAccessibleName(text)
-        self._dims = dims
+        self._dims = list(dims)
+        self._loading = loading
         loading_changed.connect(self.show_loading)
         self.show_loading(loading)
 
+    def also_dim(self, *widgets: QWidget) -> None:
+        self._dims.extend(widgets)
+        self.show_loading(self._loading)
+
     def show_loading(self, loading: bool) -> None:
+        self._loading = loading
         self.setVisible(loading)
         for widget in self._dims:
             if loading:
