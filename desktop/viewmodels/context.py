@@ -68,6 +68,7 @@ class AppContext:
         """Whether the database can be reached (the window's banner; background calls set it)."""
         if self._connection is None:
             self._connection = ConnectionState(self.db, self.runner)
+            self.notifier.disconnected.connect(self._connection.lost)
         return self._connection
 
     def storage(self) -> Storage:
