@@ -314,6 +314,8 @@ class FilesViewModel(QObject):
         if self._filter_error:
             return "No matching quote or invoice"
         count = self.tiles.rowCount()
+        if self.tiles.loading and not count:
+            return "Reading files…"
         more = "+" if self.tiles.canFetchMore() else ""
         files = "file" if count == 1 and not more else "files"
         where = []

@@ -238,7 +238,6 @@ class FilesPage(Page):
         self.grid.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.grid.setItemDelegate(TileDelegate(self.grid))
         self.grid.setModel(vm.tiles)
-        self.loading.also_dim(self.grid)
         self.grid.activated.connect(lambda _index: self.open_selected())
         self.grid.selectionModel().selectionChanged.connect(lambda *_: self._sync_actions())
         self.empty = QLabel()
