@@ -68,6 +68,11 @@ class ConnectionState(QObject):
     def stop(self) -> None:
         self._timer.stop()
 
+    def check(self, _why: object = None) -> None:
+        """Something hinted the server went away (e.g. the live-update listener lost its
+        connection): ping now, and show the banner if it does not answer."""
+        self._ping()
+
     def _ping(self) -> None:
         if self._pinging:
             return
@@ -92,6 +97,8 @@ class ConnectionState(QObject):
         self._pinging = False
         if ok:
             self.reached()
+        else:
+            self.lost()
 
     @Slot()
     def _ping_cancelled(self) -> None:
