@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from sqlalchemy import exc as sa_exc
 
@@ -66,7 +67,8 @@ class ConnectionState(QObject):
         self.restored.emit()
 
     def stop(self) -> None:
-        self._timer.stop()
+        if shiboken6.isValid(self._timer):  # at exit Qt may have deleted it already
+            self._timer.stop()
 
     def check(self, _why: object = None) -> None:
         """Something hinted the server went away (e.g. the live-update listener lost its
