@@ -43,7 +43,7 @@ from core.db.migrate import upgrade
 from core.db.models import Client, Invoice, Payment, WebhookEvent
 from core.enums import Role
 from core.services import invoices
-from core.services.line_items import DocumentTerms, ItemInput
+from core.services.line_items import DocumentTerms, ItemInput, read_for_document
 
 ROOT = Path(__file__).resolve().parents[1]
 ACTOR = Actor(user_id=None, role=Role.ADMIN, label="bench")
@@ -177,7 +177,8 @@ def make_invoices(db: Database, count: int) -> list[tuple[int, str]]:
     while len(made) < count:
         with db.session() as s, s.begin():
             for _ in range(min(200, count - len(made))):
-                inv = invoices.new_invoice(s, ACTOR, client_id, item, DocumentTerms())
+                context = read_for_document(s, "invoice", client_id, [])
+                inv = invoices.insert_invoice(s, ACTOR, context, item, DocumentTerms())
                 made.append((inv.id, inv.number))
     return made
 
