@@ -43,7 +43,7 @@ from core.money import (
 )
 from core.services import clients, invoices, quotes
 from core.services import settings as shop_settings
-from core.services.invoices import InvoiceView, PaymentView, RefundView
+from core.services.invoices import InvoiceView, PaymentView, RefundView, display_status_of
 from core.services.line_items import MAX_QUANTITY, DocumentTerms, ItemInput, ItemView
 from core.services.quotes import QuoteView
 from core.shop_settings import ShopSettings
@@ -589,8 +589,12 @@ class DocumentEditorViewModel(QObject):
 
     @property
     def base_status(self) -> str:
-        """The stored status (an overdue invoice is PENDING); "" for a new document."""
-        return self._view.status.value if self._view is not None else ""
+        """The status badge: as stored, or PART_PAID for a pending invoice with part of it paid
+        (overdue has a pill of its own); "" for a new document."""
+        view = self._view
+        if isinstance(view, InvoiceView):
+            return display_status_of(view.status, False, view.amount_paid)
+        return view.status.value if view is not None else ""
 
     @property
     def overdue_text(self) -> str:

@@ -50,6 +50,7 @@ STATUS_LABELS: dict[str, str] = {
     "DECLINED": "Declined",
     "CONVERTED": "Converted",
     "PAID": "Paid",
+    "PART_PAID": "Part-paid",
     "OVERDUE": "Overdue",
     "VOID": "Void",
     "WRITTEN_OFF": "Written off",
@@ -81,6 +82,7 @@ QUOTE_FILTERS: tuple[StatusFilter, ...] = (
 INVOICE_FILTERS: tuple[StatusFilter, ...] = (
     StatusFilter(None, "All"),
     StatusFilter("PENDING", "Pending"),
+    StatusFilter("PART_PAID", "Part-paid"),
     StatusFilter("OVERDUE", "Overdue"),
     StatusFilter("PAID", "Paid"),
     StatusFilter("VOID", "Void"),
@@ -228,13 +230,13 @@ class DocumentListViewModel(QObject):
     @property
     def summary(self) -> str:
         label = next((f.label for f in self.filters if f.key == self._status), "")
-        what = self.kind.plural if self._status is None else f"{label.lower()} {self.kind.plural}"
         if self._count is not None:
-            text = f"{self._count:,} {what}"
+            shown, more = self._count, ""
         else:
-            loaded = self.model.rowCount()
-            more = "" if self.model.exhausted else "+"
-            text = f"{loaded:,}{more} {what}"
+            shown, more = self.model.rowCount(), "" if self.model.exhausted else "+"
+        noun = self.kind.value if shown == 1 and not more else self.kind.plural  # "1 invoice"
+        what = noun if self._status is None else f"{label.lower()} {noun}"
+        text = f"{shown:,}{more} {what}"
         if self._text.strip():
             text += f" matching “{self._text.strip()}”"
         return text

@@ -17,6 +17,7 @@ BAD = "#c0392b"
 STATUS_COLOURS = {
     "PAID": OK,
     "PENDING": ACCENT,
+    "PART_PAID": "#1f7a8c",
     "OVERDUE": BAD,
     "VOID": MUTED,
     "WRITTEN_OFF": WARN,
