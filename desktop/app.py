@@ -163,7 +163,9 @@ def warmed_up() -> bool:
     )
 
 
-def sign_in_dialog(db: Database, open_window: Callable[[Actor], QWidget]) -> QDialog:
+def sign_in_dialog(
+    db: Database, open_window: Callable[[Actor], QWidget]
+) -> SetupDialog | SignInDialog:
     """First start sets the shop up; after that, the sign-in dialog.
 
     On success the dialog shows that the counter is opening, ``open_window`` builds and shows
