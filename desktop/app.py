@@ -119,7 +119,7 @@ def build_main_window(
     shell = ShellViewModel(
         user_label=f"{actor.label} ({role})", database_label=db.describe(), settings=settings
     )
-    live = LiveRefresh(notifier)
+    live = LiveRefresh(notifier, own_payments=ctx.own_payments)
     window = MainWindow(shell, build_pages(ctx, shell, live), notifier)
     listener = LiveUpdates(db.engine.url)
     listener.changed.connect(live.on_notice)

@@ -149,6 +149,7 @@ def apply_payment(session: Session, actor: Actor, invoice_id: int, payment: NewP
         amount=str(amount),
         currency=currency,
         method=payment.method.value,
+        payment_id=row.id,
     )
     session.flush()
     return invoice
@@ -373,6 +374,7 @@ def apply_processor_payment(
         currency=currency,
         method=payment.method.value,
         flagged=flagged is not None,
+        payment_id=row.id,
     )
     session.flush()
     return ProcessorPayment(invoice, row.id, False, flagged)
