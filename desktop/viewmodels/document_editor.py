@@ -1238,7 +1238,7 @@ class DocumentEditorViewModel(QObject):
 
     def _apply(self, view: DocumentView) -> None:
         self._view = view
-        self.delivery.set_invoice(view if isinstance(view, InvoiceView) else None)
+        self.delivery.set_document(view)
         self._client_id = view.client_id
         self._client_name = view.client_name
         self._client_detail = view.client_email or ""
