@@ -394,7 +394,12 @@ def test_the_quote_editor_makes_the_pdf_and_emails_the_quote(
     assert card.email_button.text() == "Email quote"
 
     opened: list[QUrl] = []
-    card.open_url = lambda url: opened.append(url) is None
+
+    def viewer(url: QUrl) -> bool:
+        opened.append(url)
+        return True
+
+    card.open_url = viewer
     qtbot.mouseClick(card.pdf_button, Qt.MouseButton.LeftButton)
     assert len(opened) == 1
     pdf = Path(opened[0].toLocalFile())
