@@ -3,6 +3,7 @@ field's error) never moves the buttons below it out from under the pointer."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QLabel, QSizePolicy
 
 
@@ -26,6 +27,14 @@ class ReservedMessage(QLabel):
         self._blank = "\n".join(" " for _ in range(max(lines, 1)))
         self._message = ""
         self.show_message("")
+
+    def minimumSizeHint(self) -> QSize:
+        # A wrapped label's own minimum assumes a narrow width, so a longer message would ask
+        # for more lines than it takes: measure it at the width it has.
+        hint = super().minimumSizeHint()
+        if self.width() > 0:
+            return QSize(hint.width(), max(self.heightForWidth(self.width()), 0) or hint.height())
+        return hint
 
     @property
     def message(self) -> str:

@@ -23,6 +23,7 @@ from desktop.viewmodels.shell import ShellViewModel
 from desktop.views.clients import ClientsPage, build_clients_page
 from desktop.views.theme import STYLESHEET
 from tests.factories import item
+from tests.gui.shots import keep_shot
 from workers.tasks import TaskRunner
 
 Opener = Callable[[Actor], tuple[ClientsPage, list[Notice]]]
@@ -149,6 +150,7 @@ def test_a_refused_field_is_marked_in_the_form_and_nothing_is_saved(
     error = dialog.field_errors["name"]
     qtbot.waitUntil(error.isVisible)
     assert error.text() == "A client needs a name."
+    keep_shot(dialog, "client-dialog-refused.png")
 
     qtbot.keyClicks(dialog.inputs["name"], "Alan Kay")
     assert not error.isVisible()  # typing in the field takes its message away
