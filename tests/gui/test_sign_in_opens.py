@@ -18,6 +18,7 @@ from desktop.app import Counter, open_counter, sign_in_dialog, warmed_up
 from desktop.viewmodels.notifier import Notifier
 from desktop.views.main_window import MainWindow
 from desktop.views.sign_in import SignInDialog
+from tests.gui.shots import keep_shot
 
 
 def test_sign_in_shows_that_it_is_opening_then_the_main_window(
@@ -32,6 +33,7 @@ def test_sign_in_shows_that_it_is_opening_then_the_main_window(
     def open_window(actor: Actor) -> QWidget:
         # What the person sees at the moment the window starts being built.
         progress_shown.append(dialog.opening.isVisible() and not dialog.ok.isEnabled())
+        keep_shot(dialog, "sign-in-opening.png")
         counter = open_counter(
             database,
             actor,
