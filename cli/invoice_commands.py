@@ -69,15 +69,16 @@ def show(invoice_id: int, as_json: JsonOpt = False) -> None:
 @app.command("list")
 def list_(
     status: Annotated[
-        str | None, typer.Option(help="PENDING, PAID, VOID, WRITTEN_OFF, OVERDUE")
+        str | None, typer.Option(help="PENDING, PART_PAID, PAID, VOID, WRITTEN_OFF, OVERDUE")
     ] = None,
     search: Annotated[str, typer.Option(help="Number, client name or email.")] = "",
     limit: int = 50,
     as_json: JsonOpt = False,
 ) -> None:
     """List invoices, newest first."""
-    if status and status.upper() not in {"PENDING", "PAID", "VOID", "WRITTEN_OFF", "OVERDUE"}:
-        fail(f"Unknown status {status!r}: use PENDING, PAID, VOID, WRITTEN_OFF or OVERDUE.")
+    known = {"PENDING", "PART_PAID", "PAID", "VOID", "WRITTEN_OFF", "OVERDUE"}
+    if status and status.upper() not in known:
+        fail(f"Unknown status {status!r}: use {', '.join(sorted(known))}.")
     flt = invoices.InvoiceFilter(status=status.upper() if status else None, text=search)
     with database() as db, db.session() as s:
         rows = invoices.list_invoices(s, flt, limit=limit)

@@ -3,9 +3,12 @@ main window. This module is the wiring: it makes the objects and hands them down
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
+import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
@@ -116,7 +119,7 @@ def build_main_window(
     shell = ShellViewModel(
         user_label=f"{actor.label} ({role})", database_label=db.describe(), settings=settings
     )
-    live = LiveRefresh(notifier)
+    live = LiveRefresh(notifier, own_payments=ctx.own_payments)
     window = MainWindow(shell, build_pages(ctx, shell, live), notifier, ctx.connection())
     listener = LiveUpdates.for_database(db)
     listener.changed.connect(live.on_notice)
@@ -129,18 +132,63 @@ def build_main_window(
     return window
 
 
-def sign_in(db: Database) -> Actor | None:
-    """First start sets the shop up; after that, the sign-in dialog. None when cancelled."""
+#: The screens' modules (and VTK, which the 3D views load): most of a second or more to import.
+SCREEN_MODULES = (
+    "desktop.views.clients",
+    "desktop.views.dashboard",
+    "desktop.views.documents",
+    "desktop.views.files",
+    "desktop.views.jobs",
+    "desktop.views.quick_order",
+    "desktop.views.settings",
+)
+_warm_up: threading.Thread | None = None
+
+
+def start_warm_up() -> None:
+    """Import the screens' modules in the background while the sign-in dialog waits for a
+    person, so the main window is built soon after Sign in. A window built before this ends
+    simply waits for the module it needs (Python's import lock), never for all of them."""
+    global _warm_up
+    if _warm_up is None:
+        _warm_up = threading.Thread(
+            target=lambda: [importlib.import_module(name) for name in SCREEN_MODULES],
+            name="printdesk-warm-up",
+            daemon=True,
+        )
+        _warm_up.start()
+
+
+def warmed_up() -> bool:
+    return all(name in sys.modules for name in SCREEN_MODULES) and not (
+        _warm_up is not None and _warm_up.is_alive()
+    )
+
+
+def sign_in_dialog(
+    db: Database, open_window: Callable[[Actor], QWidget]
+) -> SetupDialog | SignInDialog:
+    """First start sets the shop up; after that, the sign-in dialog.
+
+    On success the dialog shows that the counter is opening, ``open_window`` builds and shows
+    the main window, and only then does the dialog close: there is never a moment with nothing
+    on screen. Rejected (Cancel, Esc) when the person gives up."""
     vm = AuthViewModel(db)
+    dialog: SetupDialog | SignInDialog
     if vm.needs_setup():
-        dialog: QDialog = SetupDialog(vm)
+        dialog = SetupDialog(vm)
     else:
         with db.session() as session:
             shop, _ = get_settings(session)
         dialog = SignInDialog(vm, shop.business.name)
-    if dialog.exec() != QDialog.DialogCode.Accepted:
-        return None
-    return vm.actor
+
+    def signed_in(actor: Actor) -> None:
+        dialog.show_opening()
+        open_window(actor)
+
+    vm.signed_in.connect(signed_in)
+    start_warm_up()
+    return dialog
 
 
 def open_shop_database(config: AppConfig) -> Database:
@@ -170,6 +218,31 @@ def open_shop_database(config: AppConfig) -> Database:
         db.dispose()
         raise
     return db
+
+
+@dataclass
+class Counter:
+    """The signed-in counter: its main window and the daily backup running beside it."""
+
+    window: MainWindow
+    backups: BackupSchedule
+
+    def stop(self) -> None:
+        self.backups.stop()
+        self.window.listener.stop()
+
+
+def open_counter(db: Database, actor: Actor, notifier: Notifier, *, settings: QSettings) -> Counter:
+    """Build and show the main window for a signed-in person, as the app does after Sign in:
+    its own context (configuration, storage), live updates and the daily backup started."""
+    runner = TaskRunner(on_unhandled_failure=notifier.error)
+    window = build_main_window(db, actor, settings=settings, notifier=notifier, runner=runner)
+    backups = BackupSchedule(runner, notifier, AppConfig, parent=window)  # read anew per check
+    window.listener.start()
+    window.show()
+    backups.start()
+    log.info("desktop.started database=%s", db.describe())
+    return Counter(window, backups)
 
 
 def toast_uncaught(notifier: Notifier) -> Callable[[str, str], bool]:
@@ -213,24 +286,20 @@ def run_desktop(argv: Sequence[str] | None = None, *, smoke_test: bool = False) 
         QMessageBox.critical(None, f"{APP_NAME} cannot start", str(exc))
         return 1
 
+    opened: list[Counter] = []
+
+    def open_window(actor: Actor) -> MainWindow:
+        counter = open_counter(db, actor, notifier, settings=QSettings(APP_NAME, APP_NAME))
+        opened.append(counter)
+        return counter.window
+
     try:
-        actor = sign_in(db)
-        if actor is None:
+        if sign_in_dialog(db, open_window).exec() != QDialog.DialogCode.Accepted or not opened:
             return 0
-        runner = TaskRunner(on_unhandled_failure=notifier.error)
-        window = build_main_window(
-            db, actor, settings=QSettings(APP_NAME, APP_NAME), notifier=notifier, runner=runner
-        )
-        backups = BackupSchedule(runner, notifier, AppConfig, parent=window)  # read anew per check
-        window.listener.start()
-        window.show()
-        backups.start()
-        log.info("desktop.started database=%s", db.describe())
         try:
             return app.exec()
         finally:
-            backups.stop()
-            window.listener.stop()
+            opened[0].stop()
     finally:
         db.dispose()
         guard.uninstall()

@@ -134,12 +134,68 @@ def _pdf(run: _Run) -> str:
     return f"invoice {invoice.number} written as PDF ({len(pdf):,} bytes)"
 
 
+def _quick_order(run: _Run) -> str:
+    """A model added the way the counter adds one (Quick order: checked, stored in ``tmp``,
+    sliced) and priced: by CuraEngine when one is found here, else by the volume estimate."""
+    import trimesh
+    from PySide6.QtWidgets import QApplication
+
+    from core.actor import SYSTEM_ACTOR
+    from core.config import AppConfig
+    from core.db.engine import Database
+    from core.money import format_money
+    from desktop.viewmodels.context import AppContext
+    from desktop.viewmodels.notifier import Notifier
+    from desktop.viewmodels.quick_order import QuickOrderViewModel
+    from desktop.viewmodels.quick_order_parts import PartStage
+    from workers.tasks import TaskRunner
+
+    assert isinstance(run.db, Database)
+    model = run.root / "20mm-cube.stl"
+    trimesh.creation.box(extents=(20.0, 20.0, 20.0)).export(model)
+    config = AppConfig(data_dir=run.root / "data", database_url=None)
+    ctx = AppContext(
+        db=run.db,
+        actor=SYSTEM_ACTOR,
+        notifier=Notifier(),
+        runner=TaskRunner(),
+        config=lambda: config,
+    )
+    vm = QuickOrderViewModel(ctx, reslice_delay_ms=0)
+    try:
+        (key,) = vm.add_files([model])
+        deadline = time.monotonic() + 180
+        part = vm.part(key)
+        while part is not None and part.busy and time.monotonic() < deadline:
+            QApplication.processEvents()
+            ctx.runner.wait(20)
+            vm.batch.wait(20)
+            part = vm.part(key)
+        if part is None or part.stage is not PartStage.PRICED or part.quote is None:
+            reason = part.reason if part is not None else "it went away"
+            raise SmokeFailure(f"the model was not priced: {reason or 'it took too long'}")
+        quote = part.quote
+        price = format_money(quote.price.line_total, vm.currency)
+    finally:
+        vm.close()
+        vm.batch.wait()
+        ctx.runner.cancel_all()
+        ctx.runner.wait()
+    if quote.estimated or quote.slice is None:
+        return f"20 mm cube added and priced {price} by estimate (no CuraEngine found here)"
+    return (
+        f"20 mm cube added, stored and priced {price} by CuraEngine"
+        f" {quote.slice.engine_version} ({quote.price.grams} g)"
+    )
+
+
 STEPS: tuple[tuple[str, Callable[[_Run], str]], ...] = (
     ("qt", _qt),
     ("database", _database),
     ("window", _window),
     ("3d view", _render),
     ("pdf", _pdf),
+    ("quick order", _quick_order),
 )
 
 

@@ -184,11 +184,13 @@ def invoice_document(
     if invoice.due_date is not None and status is not InvoiceStatus.VOID:
         meta.append(["Due date", format_date(invoice.due_date)])
     payment: dict[str, Any] | None = None
-    if owing:
-        url = (payment_url or "").strip() or None
+    url = (payment_url or "").strip() or None
+    bank = _lines(shop.business.bank_details)
+    # With neither bank details nor a link there is nothing to say: no empty "How to pay".
+    if owing and (bank or url):
         payment = {
             "heading": "How to pay",
-            "bank": _lines(shop.business.bank_details),
+            "bank": bank,
             "reference": f"Reference: {invoice.number}",
             "url": url,
             "qr": _qr(url) if url else None,

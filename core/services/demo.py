@@ -772,7 +772,8 @@ def seed_demo_shop(
         existing = invoices.count_invoices(session)
         if existing and not force:
             raise Conflict(
-                f"This database already has {existing:,} invoice(s); the demo shop is only "
+                f"This database already has {existing:,} "
+                f"{'invoice' if existing == 1 else 'invoices'}; the demo shop is only "
                 "seeded into a database without invoices."
             )
         client_count = 25 * scale

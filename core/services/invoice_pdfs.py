@@ -1,4 +1,5 @@
-"""An invoice's PDF kept in the ``pdfs`` bucket, so the counter can open it and email it.
+"""An invoice's or a quote's PDF kept in the ``pdfs`` bucket, so the counter can open it and
+email it.
 
 The object key comes from the invoice number (``invoices/INV-0007.pdf``), so storing again
 overwrites the same object. The object is written first and ``invoice.pdf_key`` set after, in
@@ -12,10 +13,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
+
 from core.actor import Actor
 from core.db.engine import Database
-from core.documents import pdf_key_for, render_invoice_pdf
-from core.services import activity, clients, invoices
+from core.db.models import Quote
+from core.documents import pdf_key_for, render_invoice_pdf, render_quote_pdf
+from core.errors import NotFound
+from core.services import activity, clients, invoices, quotes
 from core.services import settings as shop_settings
 from core.services.maintenance import after_commit_drain
 from core.storage import PDFS, Storage
@@ -70,5 +75,45 @@ def store_invoice_pdf(
     if previous is not None and previous != key:
         after_commit_drain(db, storage)  # the trigger queued the old object
     log.info("invoice_pdf.stored invoice=%s key=%s bytes=%d", invoice_id, key, len(pdf))
+    url = storage.signed_url(PDFS, key, link_expires_in)
+    return StoredPdf(key=key, url_or_path=url, bytes_len=len(pdf), pdf=pdf)
+
+
+def store_quote_pdf(
+    db: Database,
+    storage: Storage,
+    actor: Actor,
+    quote_id: int,
+    *,
+    link_expires_in: int = VIEW_LINK_S,
+) -> StoredPdf:
+    """Render the quote, put it in the ``pdfs`` bucket and point ``quote.pdf_key`` at it."""
+    with db.session() as session:
+        view = quotes.get_quote(session, quote_id)
+        shop, _ = shop_settings.get_settings(session)
+        client = clients.get_client(session, view.client_id)
+    pdf = render_quote_pdf(view, shop, client=client)
+    key = pdf_key_for("quote", view.number)
+    storage.put(PDFS, key, pdf, PDF_CONTENT_TYPE, upsert=True)
+
+    with db.session() as session, session.begin():
+        row = session.scalars(select(Quote).where(Quote.id == quote_id).with_for_update()).first()
+        if row is None:
+            raise NotFound(f"No quote with id {quote_id}.")
+        previous = row.pdf_key
+        if previous != key:
+            row.pdf_key = key
+            activity.record(
+                session,
+                actor,
+                "quote.pdf",
+                "quote",
+                row.id,
+                f"Stored the PDF of {row.number}",
+                {"key": key},
+            )
+    if previous is not None and previous != key:
+        after_commit_drain(db, storage)  # the trigger queued the old object
+    log.info("quote_pdf.stored quote=%s key=%s bytes=%d", quote_id, key, len(pdf))
     url = storage.signed_url(PDFS, key, link_expires_in)
     return StoredPdf(key=key, url_or_path=url, bytes_len=len(pdf), pdf=pdf)

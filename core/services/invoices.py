@@ -40,6 +40,17 @@ from core.services.line_items import (
 )
 
 OVERDUE = "OVERDUE"
+# Derived when read, like OVERDUE: still PENDING, with part of the total paid.
+PART_PAID = "PART_PAID"
+
+
+def display_status_of(status: InvoiceStatus, overdue: bool, amount_paid: Decimal) -> str:
+    """What a person is shown: OVERDUE first (it needs chasing), then PART_PAID, else the status."""
+    if overdue:
+        return OVERDUE
+    if status is InvoiceStatus.PENDING and amount_paid > 0:
+        return PART_PAID
+    return status.value
 
 
 @dataclass(frozen=True)
@@ -83,10 +94,11 @@ class InvoiceSummary:
     total: Decimal
     balance_due: Decimal
     version: int
+    amount_paid: Decimal = ZERO
 
     @property
     def display_status(self) -> str:
-        return OVERDUE if self.overdue else self.status.value
+        return display_status_of(self.status, self.overdue, self.amount_paid)
 
 
 @dataclass(frozen=True)
@@ -126,7 +138,7 @@ class InvoiceView:
 
     @property
     def display_status(self) -> str:
-        return OVERDUE if self.overdue else self.status.value
+        return display_status_of(self.status, self.overdue, self.amount_paid)
 
 
 def is_overdue(status: str, due_date: dt.date | None, on: dt.date | None = None) -> bool:
@@ -501,7 +513,7 @@ def delete_invoice(session: Session, actor: Actor, invoice_id: int) -> str:
 
 @dataclass(frozen=True)
 class InvoiceFilter:
-    status: str | None = None  # an InvoiceStatus value or "OVERDUE"
+    status: str | None = None  # an InvoiceStatus value, "OVERDUE" or "PART_PAID"
     text: str = ""
     client_id: int | None = None
 
@@ -510,6 +522,12 @@ def _filtered(query: Select[Invoice, str], flt: InvoiceFilter) -> Select[Invoice
     if flt.status == OVERDUE:
         query = query.where(
             Invoice.status == InvoiceStatus.PENDING.value, Invoice.due_date < func.current_date()
+        )
+    elif flt.status == PART_PAID:  # as the badge says it: an overdue one shows as overdue
+        query = query.where(
+            Invoice.status == InvoiceStatus.PENDING.value,
+            Invoice.amount_paid > 0,
+            or_(Invoice.due_date.is_(None), Invoice.due_date >= func.current_date()),
         )
     elif flt.status:
         query = query.where(Invoice.status == InvoiceStatus(flt.status).value)
@@ -553,6 +571,7 @@ def list_invoices(
                 total=inv.total,
                 balance_due=inv.balance_due,
                 version=inv.version,
+                amount_paid=inv.amount_paid,
             )
             for inv, name in session.execute(query)
         ]

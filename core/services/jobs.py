@@ -237,7 +237,8 @@ def _check_can_print(session: Session, job: Job) -> None:
     )
     if (printing or 0) >= limit:
         raise Conflict(
-            f"{printer.name} already has {printing} job(s) printing (at most {limit} at a time)."
+            f"{printer.name} already has {printing} {'job' if printing == 1 else 'jobs'} printing"
+            f" (at most {limit} at a time)."
         )
 
 

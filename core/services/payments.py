@@ -134,8 +134,9 @@ _PAYMENT_WRITE = (
     "message, detail) SELECT CAST(:actor_id AS bigint), :actor_label, 'payment.recorded', "
     "'invoice', :invoice_id, :message, CAST(:detail AS jsonb) || "
     "jsonb_build_object('payment_id', pay.id) FROM pay), "
-    "note AS (SELECT pg_notify(:channel, n.payload::text) FROM pay, "
-    "jsonb_array_elements(CAST(:notes AS jsonb)) AS n(payload)) "
+    "note AS (SELECT pg_notify(:channel, (CASE WHEN n.payload->>'kind' = 'payment' "
+    "THEN n.payload || jsonb_build_object('payment_id', pay.id) ELSE n.payload END)::text) "
+    "FROM pay, jsonb_array_elements(CAST(:notes AS jsonb)) AS n(payload)) "
     "SELECT pay.id, pay.paid_at, inv.version, inv.paid_at AS invoice_paid_at, "
     "(SELECT count(*) FROM note) AS sent FROM pay, inv"
 )
@@ -556,6 +557,7 @@ def apply_processor_payment(
         currency=currency,
         method=payment.method.value,
         flagged=flagged is not None,
+        payment_id=row.id,
     )
     session.flush()
     return ProcessorPayment(invoice, row.id, False, flagged)

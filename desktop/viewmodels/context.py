@@ -52,6 +52,9 @@ class AppContext:
     runner: TaskRunner
     config: Callable[[], AppConfig] = field(default_factory=lambda: Lazy(AppConfig))
     open_storage: Callable[[], Storage] | None = None
+    #: Payments taken at this counter: their live notice refreshes the screens but toasts
+    #: nothing more (the form already said so).
+    own_payments: set[int] = field(default_factory=set)
     _storage: Lazy[Storage] = field(init=False, repr=False)
     _thumbnails: ThumbnailService | None = field(default=None, init=False, repr=False)
     _connection: ConnectionState | None = field(default=None, init=False, repr=False)

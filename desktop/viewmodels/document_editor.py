@@ -43,7 +43,7 @@ from core.money import (
 )
 from core.services import clients, invoices, quotes
 from core.services import settings as shop_settings
-from core.services.invoices import InvoiceView, PaymentView, RefundView
+from core.services.invoices import InvoiceView, PaymentView, RefundView, display_status_of
 from core.services.line_items import MAX_QUANTITY, DocumentTerms, ItemInput, ItemView
 from core.services.quotes import QuoteView
 from core.shop_settings import ShopSettings
@@ -571,6 +571,7 @@ class DocumentEditorViewModel(QObject):
         self._totals: DocumentTotals | None = None
         self._document_problems: list[str] = []
         self._dirty = False
+        self._loaded: tuple[Any, ...] = ()  # the values as opened, to compare edits with
         self._stale = False
         self._stale_message = ""
         self._error = ""
@@ -625,8 +626,12 @@ class DocumentEditorViewModel(QObject):
 
     @property
     def base_status(self) -> str:
-        """The stored status (an overdue invoice is PENDING); "" for a new document."""
-        return self._view.status.value if self._view is not None else ""
+        """The status badge: as stored, or PART_PAID for a pending invoice with part of it paid
+        (overdue has a pill of its own); "" for a new document."""
+        view = self._view
+        if isinstance(view, InvoiceView):
+            return display_status_of(view.status, False, view.amount_paid)
+        return view.status.value if view is not None else ""
 
     @property
     def overdue_text(self) -> str:
@@ -859,7 +864,7 @@ class DocumentEditorViewModel(QObject):
             found = self._attempt(lambda: self._with_session(clients.get_client, client_id))
             if found is not None:
                 self._take_client(found)
-        self._dirty = False
+        self._mark_loaded()
         self._recompute()
         self.changed.emit()
 
@@ -1239,9 +1244,37 @@ class DocumentEditorViewModel(QObject):
         self._document_problems = problems
 
     def _edited(self) -> None:
-        self._dirty = True
+        # Compared with what was opened, not flagged: typing a value back clears "unsaved".
+        self._dirty = self._values() != self._loaded
         self._recompute()
         self.totals_changed.emit()
+
+    def _values(self) -> tuple[Any, ...]:
+        """Everything the person can change, as it will be saved (a line read as the service
+        reads it, so "12.5" and "12.50" are the same price); a half-typed line as typed."""
+        lines = tuple(
+            checked.item
+            if checked.item is not None
+            else (line.description, line.quantity, line.unit_price, line.discount)
+            for line, checked in zip(self.lines.lines, self.lines.checked, strict=True)
+        )
+        discount: Any = self._discount_text.strip().rstrip("%").strip()
+        if self._discount_type is not DiscountType.NONE:
+            discount = self._amount_or_none(discount) or discount
+        shipping = self._amount_or_none(self._shipping_text)
+        return (
+            self._client_id,
+            lines,
+            self._discount_type,
+            discount if self._discount_type is not DiscountType.NONE else None,
+            self._shipping_label,
+            shipping if shipping is not None else self._shipping_text.strip(),
+            self._notes.strip(),
+        )
+
+    def _mark_loaded(self) -> None:
+        self._loaded = self._values()
+        self._dirty = False
 
     def _emit_line_marks(self) -> None:
         rows = self.lines.rowCount()
@@ -1271,7 +1304,7 @@ class DocumentEditorViewModel(QObject):
 
     def _apply(self, view: DocumentView) -> None:
         self._view = view
-        self.delivery.set_invoice(view if isinstance(view, InvoiceView) else None)
+        self.delivery.set_document(view)
         self._client_id = view.client_id
         self._client_name = view.client_name
         self._client_detail = view.client_email or ""
@@ -1291,7 +1324,7 @@ class DocumentEditorViewModel(QObject):
         self._reset_flags()
         self.files.set_document(view.id if isinstance(view, InvoiceView) else None)
         self.lines.set_lines([Line.of(item) for item in view.items])
-        self._dirty = False
+        self._mark_loaded()
         self._recompute()
         self.changed.emit()
         self.totals_changed.emit()

@@ -51,6 +51,7 @@ STATUS_LABELS: dict[str, str] = {
     "DECLINED": "Declined",
     "CONVERTED": "Converted",
     "PAID": "Paid",
+    "PART_PAID": "Part-paid",
     "OVERDUE": "Overdue",
     "VOID": "Void",
     "WRITTEN_OFF": "Written off",
@@ -82,6 +83,7 @@ QUOTE_FILTERS: tuple[StatusFilter, ...] = (
 INVOICE_FILTERS: tuple[StatusFilter, ...] = (
     StatusFilter(None, "All"),
     StatusFilter("PENDING", "Pending"),
+    StatusFilter("PART_PAID", "Part-paid"),
     StatusFilter("OVERDUE", "Overdue"),
     StatusFilter("PAID", "Paid"),
     StatusFilter("VOID", "Void"),
@@ -233,11 +235,12 @@ class DocumentListViewModel(QObject):
         if not self.model.loaded_once:
             return f"Reading {what}…"
         if self._count is not None:
-            text = f"{self._count:,} {what}"
+            shown, more = self._count, ""
         else:
-            loaded = self.model.rowCount()
-            more = "" if self.model.exhausted else "+"
-            text = f"{loaded:,}{more} {what}"
+            shown, more = self.model.rowCount(), "" if self.model.exhausted else "+"
+        noun = self.kind.value if shown == 1 and not more else self.kind.plural  # "1 invoice"
+        what = noun if self._status is None else f"{label.lower()} {noun}"
+        text = f"{shown:,}{more} {what}"
         if self._text.strip():
             text += f" matching “{self._text.strip()}”"
         return text

@@ -1,4 +1,5 @@
-"""Getting an invoice to the client: its Stripe payment link, its PDF and the email.
+"""Getting an invoice or a quote to the client: an invoice's Stripe payment link, and for both
+the PDF and the email.
 
 The view model holds no widgets: the view copies ``payment_url`` to the clipboard and opens
 ``pdf_url`` with the desktop. Every service call goes through the notifier, so a refusal
@@ -18,14 +19,16 @@ from urllib.request import url2pathname
 from PySide6.QtCore import QObject, Signal
 
 from core.config import AppConfig
+from core.documents import pdf_filename
 from core.enums import InvoiceStatus
-from core.mail import MailSettings, SentEmail, current_payment_url, send_invoice
+from core.mail import MailSettings, SentEmail, current_payment_url, send_invoice, send_quote
 from core.money import format_money
 from core.payments.checkout import PaymentLink, create_payment_link
 from core.payments.stripe_client import StripeGateway
-from core.services import invoices
-from core.services.invoice_pdfs import StoredPdf, store_invoice_pdf
+from core.services import invoices, quotes
+from core.services.invoice_pdfs import StoredPdf, store_invoice_pdf, store_quote_pdf
 from core.services.invoices import InvoiceView
+from core.services.quotes import QuoteView
 from core.storage import Storage, open_storage
 from desktop.viewmodels.context import AppContext
 from desktop.viewmodels.documents import format_date
@@ -95,8 +98,12 @@ def when_text(moment: dt.datetime) -> str:
 
 
 class InvoiceDeliveryViewModel(QObject):
+    """An invoice's link, PDF and email; for a quote, its PDF and email (no link: nothing is
+    owed on a quote)."""
+
     changed = Signal()
-    invoice_updated = Signal(object)  # InvoiceView, after a link or a stored PDF changed it
+    # The InvoiceView or QuoteView after a link, a stored PDF or an email changed it.
+    invoice_updated = Signal(object)
 
     def __init__(
         self,
@@ -112,6 +119,7 @@ class InvoiceDeliveryViewModel(QObject):
         self._blocked = blocked
         self._now = now
         self._invoice: InvoiceView | None = None
+        self._quote: QuoteView | None = None
         self._busy = ""
         self._pdf: StoredPdf | None = None
         self.last_link: PaymentLink | None = None
@@ -122,8 +130,34 @@ class InvoiceDeliveryViewModel(QObject):
         return self._invoice
 
     @property
+    def quote(self) -> QuoteView | None:
+        return self._quote
+
+    @property
+    def document(self) -> InvoiceView | QuoteView | None:
+        return self._invoice if self._invoice is not None else self._quote
+
+    @property
+    def is_quote(self) -> bool:
+        return self._quote is not None
+
+    @property
     def visible(self) -> bool:
-        return self._invoice is not None
+        return self.document is not None
+
+    @property
+    def title(self) -> str:
+        return "PDF & email" if self.is_quote else "Payment link & delivery"
+
+    @property
+    def email_text(self) -> str:
+        return "Email quote" if self.is_quote else "Email invoice"
+
+    @property
+    def pdf_name(self) -> str:
+        """The PDF's file name (``QT-0003.pdf``), for a copy saved elsewhere."""
+        doc = self.document
+        return pdf_filename(doc.number) if doc is not None else ""
 
     @property
     def owed(self) -> bool:
@@ -151,7 +185,7 @@ class InvoiceDeliveryViewModel(QObject):
     def state_text(self) -> str:
         inv = self._invoice
         if inv is None:
-            return ""
+            return ""  # a quote has no link to speak of
         state = self.link_state
         expires = inv.stripe_session_expires_at
         if state is LinkState.OPEN:
@@ -168,6 +202,9 @@ class InvoiceDeliveryViewModel(QObject):
 
     @property
     def detail_text(self) -> str:
+        if self._quote is not None:
+            to = self._quote.client_email or self._quote.client_name
+            return f"Make the quote's PDF, or email it to {to}."
         inv = self._invoice
         if inv is None or not self.owed:
             return ""
@@ -200,11 +237,11 @@ class InvoiceDeliveryViewModel(QObject):
 
     @property
     def can_email(self) -> bool:
-        return self._invoice is not None and not self.blocked_reason
+        return self.document is not None and not self.blocked_reason
 
     @property
     def can_open_pdf(self) -> bool:
-        return self._invoice is not None and not self.blocked_reason
+        return self.document is not None and not self.blocked_reason
 
     @property
     def stored_pdf(self) -> StoredPdf | None:
@@ -229,11 +266,24 @@ class InvoiceDeliveryViewModel(QObject):
         return url2pathname(parts.path) if parts.scheme == "file" else ""
 
     # -- commands
+    def set_document(self, document: InvoiceView | QuoteView | None) -> None:
+        """The document the editor shows (a new one is None: nothing to deliver yet)."""
+        if isinstance(document, QuoteView):
+            if self._quote is None or document.id != self._quote.id:
+                self._pdf = None
+            self._invoice, self._quote = None, document
+            self.last_link = None
+            self.changed.emit()
+        else:
+            self._quote = None
+            self.set_invoice(document)
+
     def set_invoice(self, invoice: InvoiceView | None) -> None:
         if invoice is None or self._invoice is None or invoice.id != self._invoice.id:
             self._pdf = None
             self.last_link = None
         self._invoice = invoice
+        self._quote = None
         self.changed.emit()
 
     def refresh_state(self) -> None:
@@ -269,19 +319,36 @@ class InvoiceDeliveryViewModel(QObject):
         self._ctx.notifier.info("Payment link copied: paste it into a message to the client.")
 
     def store_pdf(self) -> StoredPdf | None:
-        inv = self._invoice
-        if inv is None or not self._ready():
+        doc = self.document
+        if doc is None or not self._ready():
             return None
-        stored = self._run("Making the PDF…", lambda: self._store(inv.id))
+        stored = self._run("Making the PDF…", lambda: self._store(doc.id))
         if stored is not None:
             self._reload()
         return stored
+
+    def save_pdf_copy(self, path: str) -> bool:
+        """Write the PDF last made to ``path`` (Save as…, when no viewer opens it here)."""
+        stored = self._pdf
+        if stored is None or not stored.pdf or not path:
+            return False
+        try:
+            with open(path, "wb") as out:
+                out.write(stored.pdf)
+        except OSError as exc:
+            self._ctx.notifier.warning(f"The PDF could not be saved to {path}: {exc.strerror}.")
+            return False
+        self._ctx.notifier.info(f"{self.pdf_name} saved to {path}.")
+        return True
 
     def open_pdf(self) -> str:
         """Store the PDF afresh and return the link for the desktop to open ("" if it failed)."""
         return self.pdf_url if self.store_pdf() is not None else ""
 
     def email_invoice(self) -> SentEmail | None:
+        """Email the document: an invoice with its PDF (and open link), or a quote's PDF."""
+        if self._quote is not None:
+            return self._email_quote(self._quote)
         inv = self._invoice
         if inv is None or not self._ready():
             return None
@@ -309,6 +376,30 @@ class InvoiceDeliveryViewModel(QObject):
         self._ctx.notifier.info(f"{inv.number} emailed to {done.sent.to} with its PDF.")
         return done.sent
 
+    def _email_quote(self, quote: QuoteView) -> SentEmail | None:
+        if not self._ready():
+            return None
+
+        def deliver() -> SentEmail:
+            settings = self._services.mail()  # before any work: says where to set it up
+            pdf = self._store(quote.id).pdf
+            return self._with_session(
+                lambda s: send_quote(
+                    s,
+                    self._ctx.actor,
+                    quote.id,
+                    mail=settings,
+                    pdf_renderer=lambda *_a, **_k: pdf,
+                )
+            )
+
+        sent = self._run(f"Emailing {quote.number}…", deliver)
+        if sent is None:
+            return None
+        self._reload()
+        self._ctx.notifier.info(f"{quote.number} emailed to {sent.to} with its PDF.")
+        return sent
+
     # -- internals
     def _ready(self) -> bool:
         reason = self.blocked_reason
@@ -317,14 +408,19 @@ class InvoiceDeliveryViewModel(QObject):
             return False
         return True
 
-    def _store(self, invoice_id: int) -> StoredPdf:
-        stored = store_invoice_pdf(
-            self._ctx.db,
-            self._services.storage(),
-            self._ctx.actor,
-            invoice_id,
-            payment_url=self.payment_url or None,
-        )
+    def _store(self, document_id: int) -> StoredPdf:
+        if self._quote is not None:
+            stored = store_quote_pdf(
+                self._ctx.db, self._services.storage(), self._ctx.actor, document_id
+            )
+        else:
+            stored = store_invoice_pdf(
+                self._ctx.db,
+                self._services.storage(),
+                self._ctx.actor,
+                document_id,
+                payment_url=self.payment_url or None,
+            )
         self._pdf = stored
         return stored
 
@@ -342,6 +438,16 @@ class InvoiceDeliveryViewModel(QObject):
             self.changed.emit()
 
     def _reload(self) -> None:
+        quote = self._quote
+        if quote is not None:
+            again = self._ctx.notifier.attempt(
+                lambda: self._with_session(lambda s: quotes.get_quote(s, quote.id))
+            )
+            if again is not None:
+                self._quote = again
+                self.changed.emit()
+                self.invoice_updated.emit(again)
+            return
         inv = self._invoice
         if inv is None:
             return

@@ -34,10 +34,11 @@ def payment_message(payload: dict[str, Any]) -> str | None:
 class LiveRefresh(QObject):
     """Routes notices to the refresh commands of the screens that show the changed rows."""
 
-    def __init__(self, notifier: Notifier) -> None:
+    def __init__(self, notifier: Notifier, *, own_payments: set[int] | None = None) -> None:
         super().__init__()
         self._notifier = notifier
         self._routes: dict[str, list[Callable[[], object]]] = {}
+        self._own_payments = own_payments if own_payments is not None else set()
 
     def route(self, kinds: tuple[str, ...], refresh: Callable[[], object]) -> None:
         for kind in kinds:
@@ -48,5 +49,15 @@ class LiveRefresh(QObject):
         for refresh in self._routes.get(kind, []) + self._routes.get("*", []):
             self._notifier.attempt(refresh)
         message = payment_message(payload)
-        if message:
+        if message and not self._taken_here(payload):
             self._notifier.info(message)
+
+    def _taken_here(self, payload: dict[str, Any]) -> bool:
+        """A payment recorded at this counter, whose form already toasted it: one toast each."""
+        if payload.get("kind") != "payment":
+            return False
+        payment_id = payload.get("payment_id")
+        if not isinstance(payment_id, int) or payment_id not in self._own_payments:
+            return False
+        self._own_payments.discard(payment_id)
+        return True

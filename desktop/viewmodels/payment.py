@@ -84,15 +84,47 @@ class PaymentViewModel(QObject):
         except MoneyError:
             return None
 
+    def _money(self, amount: Decimal) -> str:
+        return format_money(amount, self.invoice.currency)
+
+    @property
+    def change(self) -> Decimal | None:
+        """Cash handed over beyond what is owed, to give back; None when there is none."""
+        amount = self.amount()
+        if self._method is not PaymentMethod.CASH or amount is None:
+            return None
+        over = amount - self.invoice.balance_due
+        return over if over > 0 else None
+
+    @property
+    def change_text(self) -> str:
+        change = self.change
+        return f"Change to give: {self._money(change)}" if change is not None else ""
+
+    @property
+    def recorded_amount(self) -> Decimal | None:
+        """What goes on the invoice: the amount, or for cash over the balance, the balance."""
+        amount = self.amount()
+        if amount is None:
+            return None
+        return self.invoice.balance_due if self.change is not None else amount
+
     @property
     def problem(self) -> str:
-        """What is wrong with the amount as typed, checked as the person types."""
+        """What is wrong with the amount as typed, checked as the person types (the service
+        checks again when it is recorded)."""
         if not self._amount_text.strip():
             return "Enter the amount received."
         try:
-            parse_money(self._amount_text, "payment amount", allow_zero=False)
+            amount = parse_money(self._amount_text, "payment amount", allow_zero=False)
         except MoneyError as exc:
             return str(exc)
+        owed = self.invoice.balance_due
+        if amount > owed and self._method is not PaymentMethod.CASH:
+            return (
+                f"{self._money(amount)} is more than the {self._money(owed)} still owed"
+                f" on {self.invoice.number}."
+            )
         return ""
 
     @property
@@ -100,13 +132,17 @@ class PaymentViewModel(QObject):
         amount = self.amount()
         if amount is None:
             return ""
-        left = self.invoice.balance_due - amount
+        owed = self.invoice.balance_due
+        if self.change is not None:
+            return (
+                f"More than is owed: {self._money(owed)} is recorded and"
+                f" {self._money(amount - owed)} given back."
+            )
+        left = owed - amount
         if left == 0:
             return "This pays the invoice in full."
         if left > 0:
-            return (
-                f"A part payment: {format_money(left, self.invoice.currency)} will still be owed."
-            )
+            return f"A part payment: {self._money(left)} will still be owed."
         return ""
 
     @property
@@ -139,8 +175,9 @@ class PaymentViewModel(QObject):
             self._error = problem
             self.changed.emit()
             return False
-        amount = self.amount()
+        amount = self.recorded_amount
         assert amount is not None
+        change = self.change
         new = payments.NewPayment(
             amount=amount, method=self._method, reference=self._reference.strip() or None
         )
@@ -160,12 +197,15 @@ class PaymentViewModel(QObject):
             self._busy = False
             self.changed.emit()
         label = next(text for method, text in COUNTER_METHODS if method is self._method)
+        given_back = f" Give {self._money(change)} change." if change is not None else ""
         self._ctx.notifier.info(
             f"{format_money(amount, view.currency)} by {label.lower()} recorded on {view.number}"
             f" — {format_money(view.balance_due, view.currency)} still owed."
             if view.balance_due > 0
             else f"{format_money(amount, view.currency)} by {label.lower()} recorded;"
-            f" {view.number} is paid."
+            f" {view.number} is paid.{given_back}"
         )
+        if view.payments:  # the counter that took it has said so: its live notice stays quiet
+            self._ctx.own_payments.add(max(p.id for p in view.payments))
         self.recorded.emit(view)
         return True

@@ -851,7 +851,10 @@ class QuickOrderViewModel(QObject):
         self.totals_changed.emit()
         self.busy_changed.emit()
         label = made.kind.label.lower()
-        self._ctx.notifier.info(f"{made.number} made: a {label} of {self.money(made.total)}.")
+        article = "an" if label[:1] in "aeiou" else "a"  # "an invoice", "a quote"
+        self._ctx.notifier.info(
+            f"{made.number} made: {article} {label} of {self.money(made.total)}."
+        )
         if made.kind is DocumentKind.INVOICE and self.email_link:
             self._email_link(made)
         self.document_made.emit(made)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.viewmodels.clients import ClientEditorViewModel
+from desktop.views.messages import ReservedMessage
 from desktop.views.theme import BAD, MUTED
 
 STYLE = f"""
@@ -95,7 +96,7 @@ class ClientDialog(QDialog):
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.inputs: dict[str, QLineEdit | QPlainTextEdit] = {}
-        self.field_errors: dict[str, QLabel] = {}
+        self.field_errors: dict[str, ReservedMessage] = {}
         for field, label, placeholder in LINE_FIELDS:
             edit = QLineEdit()
             edit.setPlaceholderText(placeholder)
@@ -166,10 +167,8 @@ class ClientDialog(QDialog):
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(2)
         column.addWidget(cell or widget)
-        error = QLabel()
-        error.setObjectName("fieldError")
-        error.setWordWrap(True)
-        error.setVisible(False)
+        # Each field's message has its room kept, so Save stays under the pointer.
+        error = ReservedMessage("fieldError")
         column.addWidget(error)
         widget.setAccessibleName(label.rstrip(" *"))
         form.addRow(label, holder)
@@ -192,8 +191,7 @@ class ClientDialog(QDialog):
         errors = vm.errors
         for field, label in self.field_errors.items():
             text = errors.get(field, "")
-            label.setText(text)
-            label.setVisible(bool(text))
+            label.show_message(text)
             widget = self.inputs[field]
             if bool(widget.property("invalid")) != bool(text):
                 widget.setProperty("invalid", bool(text))

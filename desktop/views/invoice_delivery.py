@@ -1,4 +1,6 @@
-"""The invoice's delivery card: payment link state, and buttons to make, copy and send it."""
+"""The delivery card of an invoice (payment link, PDF, email) or a quote (PDF, email).
+
+With no PDF viewer on the machine, Open PDF says where the file is and offers Save as…."""
 
 from __future__ import annotations
 
@@ -6,7 +8,18 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFrame,
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.viewmodels.invoice_delivery import InvoiceDeliveryViewModel, LinkState
 from desktop.views.theme import LINE, MUTED, OK, WARN
@@ -37,10 +50,11 @@ class InvoiceDeliveryView(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 14)
         layout.setSpacing(6)
-        title = QLabel("Payment link & delivery")
-        title.setObjectName("sectionTitle")
-        title.setIndent(0)  # line up with the text below, as the other cards' titles do
-        layout.addWidget(title)
+        self.title = QLabel(vm.title)
+        self.title.setObjectName("sectionTitle")
+        self.title.setIndent(0)  # line up with the text below, as the other cards' titles do
+        layout.addWidget(self.title)
+        self.no_viewer: NoViewerDialog | None = None
 
         self.state = QLabel()
         self.state.setObjectName("linkState")
@@ -87,8 +101,10 @@ class InvoiceDeliveryView(QFrame):
     def sync(self) -> None:
         vm = self.vm
         self.setVisible(vm.visible)
+        self.title.setText(vm.title)
         state = vm.link_state
         self.state.setText(vm.state_text)
+        self.state.setVisible(bool(vm.state_text))
         self.state.setStyleSheet(f"color: {STATE_COLOURS[state]};")
         url = vm.payment_url
         self.url.setText(url)
@@ -105,9 +121,11 @@ class InvoiceDeliveryView(QFrame):
         self.copy_button.setVisible(vm.owed)
         self.copy_button.setEnabled(vm.can_copy_link)
         self.copy_button.setToolTip("Copy the payment link for the client." if url else "")
+        self.email_button.setText(vm.email_text)
         self.email_button.setEnabled(vm.can_email)
+        what = "quote" if vm.is_quote else "invoice"
         self.email_button.setToolTip(
-            "Email the invoice PDF" + (" with the payment link" if url else "") + " to the client."
+            f"Email the {what} PDF" + (" with the payment link" if url else "") + " to the client."
         )
         self.pdf_button.setEnabled(vm.can_open_pdf)
         self.pdf_button.setToolTip("Make the PDF and open it.")
@@ -139,5 +157,71 @@ class InvoiceDeliveryView(QFrame):
 
     def _open_pdf(self) -> None:
         url = self.vm.open_pdf()
-        if url:
-            self.open_url(QUrl(url))
+        if url and not self.open_url(QUrl(url)):
+            # Nothing on this machine opens PDFs: say where the file is, offer a copy.
+            self.no_viewer = NoViewerDialog(self.vm, self)
+            self.no_viewer.finished.connect(self._no_viewer_closed)
+            self.no_viewer.open()
+
+    def _no_viewer_closed(self) -> None:
+        self.no_viewer = None
+
+
+class NoViewerDialog(QDialog):
+    """No program here opens PDFs: where the PDF is, Copy path, and Save as… elsewhere."""
+
+    def __init__(self, vm: InvoiceDeliveryViewModel, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.vm = vm
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.setWindowTitle("No PDF viewer")
+        self.setMinimumWidth(460)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(22, 20, 22, 16)
+        layout.setSpacing(10)
+        heading = QLabel(f"{vm.pdf_name} is ready, but nothing here opens PDFs")
+        heading.setObjectName("sectionTitle")
+        heading.setWordWrap(True)
+        layout.addWidget(heading)
+        where = vm.pdf_path or vm.pdf_url
+        self.where = QLabel(
+            f"It is saved at:<br><b>{where}</b>" if vm.pdf_path else f"It is stored at {where}"
+        )
+        self.where.setWordWrap(True)
+        self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.where)
+        note = QLabel("Save a copy where you can open it, or install a PDF viewer.")
+        note.setObjectName("muted")
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        self.file_dialog: QFileDialog | None = None
+        buttons = QDialogButtonBox()
+        self.copy_button = buttons.addButton("Copy path", QDialogButtonBox.ButtonRole.ActionRole)
+        self.copy_button.clicked.connect(self._copy)
+        self.save_button = buttons.addButton("Save as…", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.save_button.setObjectName("primary")
+        self.save_button.setDefault(True)
+        self.save_button.clicked.connect(self.save_as)
+        self.close_button = buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        self.close_button.clicked.connect(self.reject)
+        layout.addSpacing(4)
+        layout.addWidget(buttons)
+
+    def _copy(self) -> None:
+        QGuiApplication.clipboard().setText(self.vm.pdf_path or self.vm.pdf_url)
+
+    def save_as(self) -> None:
+        dialog = QFileDialog(self, f"Save {self.vm.pdf_name} as")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setNameFilter("PDF (*.pdf)")
+        dialog.setDefaultSuffix("pdf")
+        dialog.selectFile(self.vm.pdf_name)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.fileSelected.connect(self._chosen)
+        self.file_dialog = dialog
+        dialog.open()
+
+    def _chosen(self, path: str) -> None:
+        self.file_dialog = None
+        if self.vm.save_pdf_copy(path):
+            self.accept()

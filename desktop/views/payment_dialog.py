@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.viewmodels.payment import PaymentViewModel
-from desktop.views.theme import BAD, LINE, MUTED
+from desktop.views.messages import ReservedMessage
+from desktop.views.theme import BAD, LINE, MUTED, OK
 
 STYLE = f"""
 QLabel#balanceCaption {{ color: {MUTED}; }}
@@ -29,6 +30,8 @@ QLabel#refusal {{ color: {BAD}; background: #fdeeec; border: 1px solid #eeb4ad;
 QFrame#summary {{ background: #f6f8fb; border: 1px solid {LINE}; border-radius: 8px; }}
 QFrame#summary QLabel {{ background: transparent; }}
 QLineEdit#amount {{ font-size: 12pt; font-weight: 600; }}
+QFrame#changeRow {{ background: #e9f6ee; border: 1px solid #b7dfc5; border-radius: 8px; }}
+QLabel#change {{ color: {OK}; font-size: 13pt; font-weight: 700; background: transparent; }}
 """
 # The theme leaves a combo's arrow to the platform style, which draws a sunken box under a
 # stylesheet; these combos draw a plain chevron instead.
@@ -101,9 +104,10 @@ class PaymentDialog(QDialog):
         self.amount.setObjectName("amount")
         self.amount.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.amount.textEdited.connect(vm.set_amount)
-        self.hint = QLabel()
-        self.hint.setObjectName("hint")
-        self.hint.setWordWrap(True)
+        # Room kept for the longest hint or problem: a message never moves Record payment.
+        self.hint = ReservedMessage("hint", lines=2)
+        self.change = QLabel()
+        self.change.setObjectName("change")
         amount_box = QVBoxLayout()
         amount_box.setSpacing(4)
         amount_box.addWidget(self.amount)
@@ -119,10 +123,17 @@ class PaymentDialog(QDialog):
         self.reference.textEdited.connect(vm.set_reference)
         form.addRow("Reference", self.reference)
         layout.addLayout(form)
+        self.change_row = QFrame()
+        self.change_row.setObjectName("changeRow")
+        change_layout = QHBoxLayout(self.change_row)
+        change_layout.setContentsMargins(14, 8, 14, 8)
+        change_layout.addWidget(self.change)
+        policy = self.change_row.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.change_row.setSizePolicy(policy)
+        layout.addWidget(self.change_row)
 
-        self.refusal = QLabel()
-        self.refusal.setObjectName("refusal")
-        self.refusal.setWordWrap(True)
+        self.refusal = ReservedMessage("refusal", lines=2)
         layout.addWidget(self.refusal)
 
         buttons = QDialogButtonBox()
@@ -149,13 +160,12 @@ class PaymentDialog(QDialog):
         if self.amount.text() != vm.amount_text:  # only when it differs: keep the cursor
             self.amount.setText(vm.amount_text)
         problem = vm.problem
-        self.hint.setText(problem or vm.hint)
+        self.hint.show_message(problem or vm.hint)
         self.hint.setStyleSheet(f"color: {BAD};" if problem else "")
-        self.hint.setVisible(bool(problem or vm.hint))
-        self.refusal.setText(vm.error)
-        self.refusal.setVisible(bool(vm.error))
+        self.change.setText(vm.change_text)
+        self.change_row.setVisible(bool(vm.change_text))
+        self.refusal.show_message(vm.error)
         self.record_button.setEnabled(vm.can_submit)
-        self.adjustSize()
 
     def accept(self) -> None:
         """Record, and close only when the payment was taken."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, QEventLoop, Qt
 from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import (
     QComboBox,
@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QProgressBar,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from core.health import PartHealth, State
 from desktop.viewmodels.auth import AuthViewModel, ShopSetup
+from desktop.views.messages import ReservedMessage
 from desktop.views.theme import BAD, MUTED, OK, STYLESHEET
 
 SECURITY_CHOICES = (
@@ -50,11 +52,36 @@ def _plain_buttons(box: QDialogButtonBox) -> None:
         button.setIcon(QIcon())
 
 
-def _error_label() -> QLabel:
-    label = QLabel("")
-    label.setStyleSheet("color: #c0392b;")
-    label.setWordWrap(True)
-    label.setVisible(False)
+class OpeningRow(QWidget):
+    """ "Opening PrintDesk…" with a busy bar: shown from Sign in until the main window is up."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.label = QLabel("Opening PrintDesk…")
+        self.label.setObjectName("muted")
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 0)  # busy: how long it takes is not known
+        self.bar.setTextVisible(False)
+        self.bar.setFixedHeight(6)
+        row.addWidget(self.label)
+        row.addWidget(self.bar, 1)
+        self.setVisible(False)
+
+
+def _show_opening(dialog: QDialog, opening: OpeningRow, busy: list[QWidget]) -> None:
+    """Say the counter is opening and draw it now: the window is built on this thread next."""
+    for widget in busy:
+        widget.setEnabled(False)
+    opening.setVisible(True)
+    dialog.repaint()
+    QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+
+
+def _error_label() -> ReservedMessage:
+    label = ReservedMessage(lines=2)
+    label.setStyleSheet(f"color: {BAD};")
     return label
 
 
@@ -78,9 +105,12 @@ class SignInDialog(QDialog):
         layout.addLayout(form)
         self.error = _error_label()
         layout.addWidget(self.error)
+        self.opening = OpeningRow()
+        layout.addWidget(self.opening)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
+        self.buttons = buttons
         self.ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok.setText("Sign in")
         self.ok.setObjectName("primary")
@@ -92,8 +122,10 @@ class SignInDialog(QDialog):
         self.email.setFocus()
 
     def _show_error(self, message: str) -> None:
-        self.error.setText(message)
-        self.error.setVisible(bool(message))
+        self.error.show_message(message)
+
+    def show_opening(self) -> None:
+        _show_opening(self, self.opening, [self.email, self.password, self.buttons])
 
     def _submit(self) -> None:
         if self.vm.sign_in(self.email.text(), self.password.text()) is not None:
@@ -165,9 +197,12 @@ class SetupDialog(QDialog):
         layout.addLayout(columns)
         self.error = _error_label()
         layout.addWidget(self.error)
+        self.opening = OpeningRow()
+        layout.addWidget(self.opening)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
+        self.buttons = buttons
         self.ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok.setText("Set up the shop")
         self.ok.setObjectName("primary")
@@ -258,8 +293,10 @@ class SetupDialog(QDialog):
             self.resize(self.width(), needed)
 
     def _show_error(self, message: str) -> None:
-        self.error.setText(message)
-        self.error.setVisible(bool(message))
+        self.error.show_message(message)
+
+    def show_opening(self) -> None:
+        _show_opening(self, self.opening, [self.buttons])
 
     def done(self, result: int) -> None:
         self.vm.wait()

@@ -17,6 +17,7 @@ BAD = "#c0392b"
 STATUS_COLOURS = {
     "PAID": OK,
     "PENDING": ACCENT,
+    "PART_PAID": "#1f7a8c",
     "OVERDUE": BAD,
     "VOID": MUTED,
     "WRITTEN_OFF": WARN,
@@ -104,6 +105,7 @@ QPushButton:disabled {{ color: #a8b2bf; border-color: #e0e4ea; }}
 QPushButton#primary {{ background: {ACCENT}; color: #ffffff; border: 1px solid {ACCENT};
     font-weight: 600; }}
 QPushButton#primary:hover {{ background: #285f9a; }}
+QPushButton#primary:disabled {{ background: #a9bfd8; border-color: #a9bfd8; color: #ffffff; }}
 QPushButton#danger {{ color: {BAD}; }}
 QPushButton#filter {{ border-radius: 14px; padding: 4px 12px; }}
 QPushButton#filter:checked {{ background: {ACCENT}; color: #ffffff; border-color: {ACCENT}; }}

@@ -349,3 +349,21 @@ def test_first_pages_render_to_png(
         )
         # A4 at 100 dpi.
         assert _png_size(tmp_path / f"{name}.png") == (827, 1170)
+
+
+def test_a_shop_without_bank_details_or_link_prints_no_empty_how_to_pay(
+    database: Database, admin: Actor, shop: Shop
+) -> None:
+    """A new shop has no bank details yet: the owing invoice says nothing about how to pay
+    rather than a heading over an empty box; with a link, the section is back."""
+    invoice = make_invoice(database, admin, shop, paid=None)
+    no_bank = shop.settings.model_copy(
+        update={"business": shop.settings.business.model_copy(update={"bank_details": ""})}
+    )
+    text = pdf_text(render_invoice_pdf(invoice, no_bank, payment_url=None))[0]
+    assert "Balance due" in text
+    assert "How to pay".upper() not in text.upper()
+    assert "Reference: " not in text
+
+    with_link = pdf_text(render_invoice_pdf(invoice, no_bank, payment_url=PAYMENT_URL))[0]
+    assert "How to pay".upper() in with_link.upper() and "Pay online by card" in with_link

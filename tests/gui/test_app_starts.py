@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QPoint, QSettings, Qt
 from pytestqt.qtbot import QtBot
 
 from core.actor import Actor
@@ -58,8 +58,10 @@ def test_sign_in_refuses_a_wrong_password(qtbot: QtBot, database: Database, admi
     qtbot.waitExposed(dialog)
     qtbot.keyClicks(dialog.email, "sam@shop.example")
     qtbot.keyClicks(dialog.password, "wrong password")
-    qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
-    assert dialog.error.text() == "Wrong email or password."
+    sign_in_at = dialog.ok.mapToGlobal(QPoint(0, 0))
+    qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    assert dialog.error.text() == "Wrong email or password." and dialog.error.isVisible()
+    assert dialog.ok.mapToGlobal(QPoint(0, 0)) == sign_in_at  # its room was kept
     assert vm.actor is None
     dialog.password.clear()
     qtbot.keyClicks(dialog.password, "password123")

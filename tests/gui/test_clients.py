@@ -23,6 +23,7 @@ from desktop.viewmodels.shell import ShellViewModel
 from desktop.views.clients import ClientsPage, build_clients_page
 from desktop.views.theme import STYLESHEET
 from tests.factories import item
+from tests.gui.shots import keep_shot
 from workers.tasks import TaskRunner
 
 Opener = Callable[[Actor], tuple[ClientsPage, list[Notice]]]
@@ -162,6 +163,7 @@ def test_a_refused_field_is_marked_in_the_form_and_nothing_is_saved(
     error = dialog.field_errors["name"]
     qtbot.waitUntil(error.isVisible)
     assert error.text() == "A client needs a name."
+    keep_shot(dialog, "client-dialog-refused.png")
 
     qtbot.waitUntil(dialog.save_button.isEnabled)  # the refusal is in: Save works again
     qtbot.keyClicks(dialog.inputs["name"], "Alan Kay")

@@ -269,3 +269,42 @@ def test_leaving_with_unsaved_edits_asks_first(
     with database.session() as s:
         assert quotes.get_quote(s, quote.id).notes is None
     window.close()
+
+
+def test_unsaved_changes_clears_when_the_values_are_put_back(
+    qtbot: QtBot, database: Database, admin: Actor, tmp_path: Path
+) -> None:
+    """ "Unsaved changes" compares with what was opened: a price typed and typed back, or a
+    note written and deleted, leaves nothing to save and nothing to ask about."""
+    clients = add_clients(database)
+    with database.session() as s:
+        invoice = invoices.create_invoice(s, admin, clients[0], [item("Bracket", "2", "12.50")])
+    ctx = make_ctx(database, admin)
+    window, _, invoices_page = open_main_window(qtbot, ctx, make_shell(tmp_path))
+    invoices_page.shell.show("invoices")
+    invoices_page.open_document(invoice.id)
+    editor = invoices_page.editor
+    assert not editor.dirty_label.isVisible()
+
+    edit_cell(qtbot, editor.table, 0, LineColumn.UNIT_PRICE)
+    cell = cell_editor(qtbot)
+    cell.selectAll()
+    qtbot.keyClicks(cell, "13")
+    assert editor.dirty_label.isVisible() and editor.vm.dirty
+    assert editor.figures["total"].text() == "A$28.60"
+    cell.selectAll()
+    qtbot.keyClicks(cell, "12.5")  # the same price as 12.50
+    assert not editor.dirty_label.isVisible() and not editor.vm.dirty
+
+    qtbot.mouseClick(editor.notes.viewport(), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: editor.table.state() != QAbstractItemView.State.EditingState)
+    qtbot.keyClicks(editor.notes, "Matte")
+    assert editor.dirty_label.isVisible()
+    for _ in "Matte":
+        qtbot.keyClick(editor.notes, Qt.Key.Key_Backspace)
+    assert not editor.dirty_label.isVisible()
+    # nothing to save: leaving asks nothing, and the delivery card is not held back
+    assert not editor.delivery.note.isVisible()
+    qtbot.mouseClick(editor.back_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not invoices_page.editing)
+    window.close()

@@ -315,6 +315,9 @@ def test_part_payment_then_overpayment(database: Database, admin: Actor) -> None
 
     again = PaymentViewModel(ctx, after)
     again.set_amount("70.01")
+    again.set_method(PaymentMethod.BANK_TRANSFER)  # cash over the balance gives change instead
+    assert not again.can_submit
+    assert again.problem == "A$70.01 is more than the A$70.00 still owed on INV-0001."
     assert not again.submit()
     assert again.error == "A$70.01 is more than the A$70.00 still owed on INV-0001."
     assert count(database, Payment) == 1

@@ -13,7 +13,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialogButtonBox,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from core.actor import Actor
@@ -29,6 +35,7 @@ from desktop.viewmodels.invoice_delivery import DeliveryServices, LinkState
 from desktop.viewmodels.notifier import Level
 from desktop.views.document_editor import DocumentEditorView
 from desktop.views.theme import STYLESHEET
+from tests.gui.shots import keep_shot
 from tests.gui.test_documents_support import Notices, make_ctx
 from tests.mail.conftest import SENDER, Mailbox, free_port
 from tests.payments.conftest import gateway_for, new_invoice
@@ -232,7 +239,7 @@ def test_expired_link_and_unsaved_edits(
     assert notices.texts[-1] == "Save your changes first."
 
 
-def test_quotes_and_new_invoices_have_no_delivery_card(database: Database, staff: Actor) -> None:
+def test_new_documents_have_no_delivery_card(database: Database, staff: Actor) -> None:
     ctx = make_ctx(database, staff)
     vm = DocumentEditorViewModel(ctx, DocumentKind.QUOTE)
     vm.new_document()
@@ -296,4 +303,118 @@ def test_create_then_copy_puts_the_link_on_the_clipboard(
     keep = os.environ.get("PRINTDESK_SHOTS")
     if keep:
         window.grab().save(str(Path(keep) / "invoice_delivery.png"))
+    window.close()
+
+
+def _editor_window(qtbot: QtBot, vm: DocumentEditorViewModel) -> tuple[QWidget, DocumentEditorView]:
+    window = QWidget()
+    window.setStyleSheet(STYLESHEET)
+    editor = DocumentEditorView(vm)
+    QVBoxLayout(window).addWidget(editor)
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    return window, editor
+
+
+def test_open_pdf_with_no_viewer_says_where_it_is_and_saves_a_copy(
+    qtbot: QtBot,
+    database: Database,
+    staff: Actor,
+    gateway: StripeGateway,
+    storage: LocalStorage,
+    tmp_path: Path,
+) -> None:
+    """A counter PC without a PDF viewer: the desktop refuses to open the file
+    (QDesktopServices.openUrl answers False), and the card says where the PDF is instead of
+    failing silently; Save as… puts a copy where the person chooses."""
+    vm, notices = open_invoice(database, staff, services(gateway, storage))
+    window, editor = _editor_window(qtbot, vm)
+    card = editor.delivery
+    card.open_url = lambda _url: False  # what openUrl answers with no program for PDFs
+    qtbot.mouseClick(card.pdf_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: card.no_viewer is not None and card.no_viewer.isVisible())
+    dialog = card.no_viewer
+    assert dialog is not None
+    stored = Path(vm.delivery.pdf_path)
+    assert stored.is_file() and str(stored) in dialog.where.text()
+    keep_shot(dialog, "open-pdf-no-viewer.png")
+
+    QGuiApplication.clipboard().clear()
+    qtbot.mouseClick(dialog.copy_button, Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == str(stored)
+
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.file_dialog is not None and dialog.file_dialog.isVisible())
+    chooser = dialog.file_dialog
+    assert chooser is not None
+    name = chooser.findChild(QLineEdit, "fileNameEdit")
+    assert name is not None and name.text() == "INV-0001.pdf"
+    target = tmp_path / "for the client.pdf"
+    chooser.setDirectory(str(tmp_path))  # as if the person went to that folder
+    name.selectAll()
+    qtbot.keyClicks(name, target.name)
+    buttons = chooser.findChild(QDialogButtonBox, "buttonBox")
+    assert buttons is not None
+    save = buttons.button(QDialogButtonBox.StandardButton.Save)
+    with qtbot.waitSignal(dialog.finished):
+        qtbot.mouseClick(save, Qt.MouseButton.LeftButton)
+    assert target.read_bytes() == stored.read_bytes()
+    assert notices.texts[-1] == f"INV-0001.pdf saved to {target}."
+    window.close()
+
+
+def test_the_quote_editor_makes_the_pdf_and_emails_the_quote(
+    qtbot: QtBot,
+    database: Database,
+    staff: Actor,
+    gateway: StripeGateway,
+    storage: LocalStorage,
+    mailbox: tuple[Mailbox, int],
+) -> None:
+    """The same card as an invoice's, without the payment link: Open PDF stores the quote's
+    PDF; Email quote sends it with the PDF attached and marks the draft as sent."""
+    from core.enums import QuoteStatus
+    from core.services import quotes
+    from tests.factories import item, make_client
+
+    box, port = mailbox
+    client = make_client(database)
+    with database.session() as s:
+        quote = quotes.create_quote(s, staff, client, [item("Bracket", "2", "50.00")])
+    ctx = make_ctx(database, staff)
+    notices = Notices(ctx.notifier)
+    vm = DocumentEditorViewModel(ctx, DocumentKind.QUOTE, delivery=services(gateway, storage, port))
+    assert vm.load(quote.id)
+    window, editor = _editor_window(qtbot, vm)
+    card = editor.delivery
+    assert card.isVisible() and card.title.text() == "PDF & email"
+    assert not card.create_button.isVisible() and not card.copy_button.isVisible()
+    assert card.email_button.text() == "Email quote"
+
+    opened: list[QUrl] = []
+
+    def viewer(url: QUrl) -> bool:
+        opened.append(url)
+        return True
+
+    card.open_url = viewer
+    qtbot.mouseClick(card.pdf_button, Qt.MouseButton.LeftButton)
+    assert len(opened) == 1
+    pdf = Path(opened[0].toLocalFile())
+    assert pdf.name == "QT-0001.pdf" and pdf.read_bytes().startswith(b"%PDF")
+    assert storage.get(PDFS, "quotes/QT-0001.pdf") == pdf.read_bytes()
+
+    qtbot.mouseClick(card.email_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(box.delivered) == 1)
+    message = box.delivered[0].message()
+    assert "QT-0001" in str(message["Subject"])
+    attachments = [part.get_filename() for part in message.iter_attachments()]
+    assert attachments == ["QT-0001.pdf"]
+    assert notices.texts[-1].startswith("QT-0001 emailed to ")
+    with database.session() as s:
+        assert quotes.get_quote(s, quote.id).status is QuoteStatus.PENDING  # sent, awaiting
+    qtbot.waitUntil(lambda: editor.status_pill.text() == "Pending")
+    keep_shot(window, "quote-delivery.png")
     window.close()

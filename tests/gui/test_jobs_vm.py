@@ -193,7 +193,7 @@ def test_printing_needs_an_active_printer_with_a_free_slot(
 
     assert done(qtbot, vm, lambda: vm.set_status(b, JobStatus.PRINTING))
     assert not done(qtbot, vm, lambda: vm.set_status(c, JobStatus.PRINTING))
-    assert "already has 1 job(s) printing" in notices[-1].text
+    assert "already has 1 job printing" in notices[-1].text
     assert stored(database)[c][2] is JobStatus.QUEUED
     column = vm.column(prusa)
     assert column is not None and column.printing == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -13,9 +13,10 @@ from core.actor import Actor
 from core.db.engine import Database
 from core.db.models import Payment
 from core.enums import InvoiceStatus, PaymentMethod
-from core.services import invoices
+from core.services import invoices, payments
 from desktop.views.payment_dialog import PaymentDialog
 from tests.factories import item
+from tests.gui.shots import keep_shot
 from tests.gui.test_documents_support import (
     add_clients,
     count,
@@ -38,7 +39,7 @@ def payment_dialog(qtbot: QtBot) -> PaymentDialog:
     return dialog
 
 
-def test_a_part_payment_by_keyboard_then_an_overpayment_refused(
+def test_a_part_payment_then_more_than_is_owed_by_transfer_and_in_cash(
     qtbot: QtBot, database: Database, admin: Actor, tmp_path: Path
 ) -> None:
     clients = add_clients(database)
@@ -81,29 +82,79 @@ def test_a_part_payment_by_keyboard_then_an_overpayment_refused(
     assert editor.figures["paid"].text() == "A$40.00"
     assert not editor.no_payments.isVisible()
 
-    # more than is owed: the service refuses, the dialog says why and stays open
+    # a typo is caught as it is typed, before anything is sent, and Record payment stays put
     window.activateWindow()  # offscreen hands activation back only when asked
     qtbot.waitUntil(window.isActiveWindow)
     qtbot.keyClick(editor.table, Qt.Key.Key_P, CTRL)
     dialog = payment_dialog(qtbot)
     assert dialog.amount.text() == "70.00"
-    qtbot.keyClicks(dialog.amount, "70.01")
-    qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)
-    qtbot.waitUntil(dialog.refusal.isVisible)
-    assert dialog.refusal.text() == "A$70.01 is more than the A$70.00 still owed on INV-0001."
-    assert dialog.isVisible()
-    assert count(database, Payment) == 1
-    with database.session() as s:
-        assert invoices.get_invoice(s, invoice.id).balance_due == Decimal("70.00")
-
-    # a typo is caught as it is typed, before anything is sent
-    dialog.amount.selectAll()
+    record_at = dialog.record_button.mapToGlobal(QPoint(0, 0))
     qtbot.keyClicks(dialog.amount, "12,5")
     assert not dialog.record_button.isEnabled()
     assert "use a point for decimals" in dialog.hint.text()
+    assert dialog.record_button.mapToGlobal(QPoint(0, 0)) == record_at
+
+    # more than is owed, by bank transfer: said as it is typed, and nothing can be recorded
+    dialog.amount.selectAll()
+    qtbot.keyClicks(dialog.amount, "100")
+    assert dialog.change_row.isVisible()  # cash is the default: change first
+    dialog.method.setFocus()
+    qtbot.keyClick(dialog.method, Qt.Key.Key_B)
+    assert dialog.method.currentText() == "Bank transfer"
+    assert dialog.hint.text() == "A$100.00 is more than the A$70.00 still owed on INV-0001."
+    assert not dialog.record_button.isEnabled() and not dialog.change_row.isVisible()
+    assert dialog.record_button.mapToGlobal(QPoint(0, 0)) == record_at
+
+    # in cash, the same A$100 pays the A$70 owed and the screen says what to give back
+    qtbot.keyClick(dialog.method, Qt.Key.Key_Up)
+    assert dialog.method.currentText() == "Cash"
+    assert dialog.change.text() == "Change to give: A$30.00"
+    assert dialog.hint.text() == "More than is owed: A$70.00 is recorded and A$30.00 given back."
+    assert dialog.record_button.isEnabled()
+    assert dialog.record_button.mapToGlobal(QPoint(0, 0)) == record_at
+    keep_shot(dialog, "payment-cash-change.png")
+    with qtbot.waitSignal(dialog.finished):
+        qtbot.mouseClick(dialog.record_button, Qt.MouseButton.LeftButton)
+    assert count(database, Payment) == 2
+    with database.session() as s:
+        paid = invoices.get_invoice(s, invoice.id)
+    assert paid.status is InvoiceStatus.PAID and paid.balance_due == Decimal("0.00")
+    assert [p.amount for p in paid.payments] == [Decimal("40.00"), Decimal("70.00")]
+    qtbot.waitUntil(lambda: editor.status_pill.text() == "Paid")
+    assert any("Give A$30.00 change." in t.label.text() for t in window.toasts.toasts)
+    window.close()
+
+
+def test_a_refusal_from_the_service_shows_in_place(
+    qtbot: QtBot, database: Database, admin: Actor, tmp_path: Path
+) -> None:
+    """Paid at another counter while the form was open: the service refuses, the dialog says
+    why in the room kept for it, and Record payment has not moved."""
+    clients = add_clients(database)
+    with database.session() as s:
+        invoice = invoices.create_invoice(s, admin, clients[0], [item("Bracket", "1", "10.00")])
+    ctx = make_ctx(database, admin)
+    window, _, invoices_page = open_main_window(qtbot, ctx, make_shell(tmp_path))
+    invoices_page.shell.show("invoices")
+    invoices_page.open_document(invoice.id)
+    editor = invoices_page.editor
+    qtbot.mouseClick(editor.buttons["record_payment"], Qt.MouseButton.LeftButton)
+    dialog = payment_dialog(qtbot)
+    record_at = dialog.record_button.mapToGlobal(QPoint(0, 0))
+    with database.session() as s:
+        payments.record_payment(
+            s, admin, invoice.id, payments.NewPayment(Decimal("11.00"), PaymentMethod.OTHER)
+        )
+    dialog.method.setFocus()
+    qtbot.keyClick(dialog.method, Qt.Key.Key_B)
+    qtbot.keyClick(dialog.method, Qt.Key.Key_Return)
+    qtbot.waitUntil(dialog.refusal.isVisible)
+    assert "INV-0001" in dialog.refusal.text() and dialog.isVisible()
+    assert dialog.record_button.mapToGlobal(QPoint(0, 0)) == record_at
+    assert count(database, Payment) == 1
+    keep_shot(dialog, "payment-refused.png")
     qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not dialog.isVisible())
-    assert count(database, Payment) == 1
     window.close()
 
 
@@ -133,3 +184,48 @@ def test_record_payment_is_not_offered_on_a_paid_invoice(
     ]
     assert not open_dialogs
     window.close()
+
+
+def test_a_payment_taken_here_toasts_once(
+    qtbot: QtBot, database: Database, admin: Actor, tmp_path: Path
+) -> None:
+    """The form says the payment was recorded; the live notice of the same payment, which
+    comes back from PostgreSQL a moment later, refreshes the screens but toasts nothing more."""
+    from PySide6.QtCore import QSettings
+
+    from desktop.app import build_main_window
+
+    clients = add_clients(database)
+    with database.session() as s:
+        invoice = invoices.create_invoice(s, admin, clients[0], [item("Bracket", "1", "10.00")])
+    window = build_main_window(
+        database,
+        admin,
+        settings=QSettings(str(tmp_path / "shell.ini"), QSettings.Format.IniFormat),
+    )
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    with qtbot.waitSignal(window.listener.connected, timeout=10_000):
+        window.listener.start()
+    try:
+        page = window.page("invoices")
+        window.shell.show("invoices")
+        page.open_document(invoice.id)  # type: ignore[attr-defined]
+        editor = page.editor  # type: ignore[attr-defined]
+        qtbot.mouseClick(editor.buttons["record_payment"], Qt.MouseButton.LeftButton)
+        dialog = payment_dialog(qtbot)
+        with qtbot.waitSignal(
+            window.listener.changed,
+            timeout=10_000,
+            check_params_cb=lambda payload: payload.get("kind") == "payment",
+        ):
+            qtbot.mouseClick(dialog.record_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: editor.status_pill.text() == "Paid")
+        texts = [t.label.text() for t in window.toasts.toasts]
+        assert [t for t in texts if "INV-0001" in t] == [
+            "A$11.00 by cash recorded; INV-0001 is paid."
+        ]
+    finally:
+        window.listener.stop()
+        window.close()
