@@ -95,7 +95,7 @@ bench: $(VENV_STAMP)
 	done
 
 # One-folder desktop bundle in dist/printdesk (not part of `make test`).
-bundle: $(VENV_STAMP)
+bundle: $(VENV_STAMP) $(CURA_STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check '$(PYINSTALLER_PIN)'
 	$(BIN)/pyinstaller --noconfirm build.spec
 
