@@ -12,6 +12,7 @@ from core.actor import Actor
 from core.config import AppConfig
 from core.db.engine import Database
 from core.storage import Storage, open_storage
+from desktop.viewmodels.connection import ConnectionState
 from desktop.viewmodels.notifier import Notifier
 from workers.tasks import TaskRunner
 
@@ -44,6 +45,7 @@ class AppContext:
     open_storage: Callable[[], Storage] | None = None
     _storage: Lazy[Storage] = field(init=False, repr=False)
     _thumbnails: ThumbnailService | None = field(default=None, init=False, repr=False)
+    _connection: ConnectionState | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         config = self.config
@@ -61,6 +63,13 @@ class AppContext:
         """Join the thumbnail thread if one was ever made; safe to call more than once."""
         if self._thumbnails is not None:
             self._thumbnails.stop()
+
+    def connection(self) -> ConnectionState:
+        """Whether the database can be reached (the window's banner; background calls set it)."""
+        if self._connection is None:
+            self._connection = ConnectionState(self.db, self.runner)
+            self.notifier.disconnected.connect(self._connection.lost)
+        return self._connection
 
     def storage(self) -> Storage:
         """The shop's file storage (local folders or Supabase, as configured)."""

@@ -62,6 +62,7 @@ from desktop.viewmodels.jobs import (
     decode_payload,
 )
 from desktop.viewmodels.shell import ShellViewModel
+from desktop.views.loading import LoadingBadge
 from desktop.views.page import Page, card
 from desktop.views.theme import ACCENT, BAD, LINE, MUTED, OK, WARN
 
@@ -824,6 +825,8 @@ class JobsPage(Page):
         self.menu: QMenu | None = None
         self.setStyleSheet(STYLE)
 
+        self.loading = LoadingBadge(vm.loading_changed, loading=vm.loading)
+        self.action_row.addWidget(self.loading)
         self.finished_toggle = self.add_action("Show completed")
         self.finished_toggle.setObjectName("filter")
         self.finished_toggle.setCheckable(True)
@@ -841,6 +844,7 @@ class JobsPage(Page):
         empty_card = card()
         QVBoxLayout(empty_card).addWidget(self.empty)
         self.board_stack = QStackedWidget()
+        self.loading.also_dim(self.board_stack)
         self.board_stack.addWidget(self.board)
         self.board_stack.addWidget(empty_card)
 
