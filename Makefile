@@ -34,7 +34,7 @@ $(VENV_STAMP): pyproject.toml
 		echo "Could not create $(VENV): on Debian/Ubuntu install python3-venv first." >&2; \
 		rm -rf $(VENV); exit 1; }
 	@echo "Installing PrintDesk and its development tools into $(VENV) ..."
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[desktop,dev]'
 	@touch $@
 
 run: $(VENV_STAMP)

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite needs (Xvfb and Qt's xcb libraries, Mesa,
-# CuraEngine, poppler-utils); fast and silent when they are all present already.
+# CuraEngine, poppler-utils, PostgreSQL 15 and pgbouncer); fast and silent when they are all
+# present already.
 set -euo pipefail
 
 # What PySide6 6.12's xcb platform plugin and its GL integration link against (read from
 # `readelf -d` of libqxcb.so, libQt6XcbQpa, libqxcb-glx/egl-integration), plus Xvfb and
 # Mesa's software GL for the 3D view, a font for Qt to draw with, CuraEngine for slicing,
-# and pdftoppm for PDF checks.
+# pdftoppm for PDF checks, and a server like the cloud's for tests/cloud: Debian's PostgreSQL
+# 15 (the tests run a private one on a free port; the package's own cluster is not used) and
+# pgbouncer in transaction mode, as Supabase's port 6543 pooler.
 packages=(
   xvfb xauth
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-randr0
@@ -15,6 +18,7 @@ packages=(
   libegl1 libgl1 libglx-mesa0 libgl1-mesa-dri
   libfontconfig1 fonts-dejavu-core libdbus-1-3
   cura-engine poppler-utils
+  postgresql-15 pgbouncer
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

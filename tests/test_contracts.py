@@ -49,3 +49,26 @@ def test_package_loads_nothing_above_it(package: str, forbidden: tuple[str, ...]
     loaded = _modules_loaded_by(package)
     leaked = sorted(m for m in loaded if m.split(".")[0] in forbidden)
     assert not leaked, f"importing {package} loaded {leaked}"
+
+
+def test_the_command_line_loads_no_gui_until_a_gui_command_runs() -> None:
+    """`printdesk relay serve` and the shop commands run from `printdesk[relay]`, which has
+    no Qt, VTK or pyvista: building the CLI must not load them (the desktop app and
+    `printdesk screenshot` import them when they run)."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json, sys, cli.main; print(json.dumps(sorted(sys.modules)))",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    gui = ("PySide6", "shiboken6", "qasync", "vtk", "vtkmodules", "pyvista", "pyvistaqt", "qtpy")
+    leaked = sorted(m for m in loaded if m.split(".")[0] in gui or m.startswith("desktop"))
+    assert not leaked, f"importing cli.main loaded {leaked[:10]}"

@@ -691,6 +691,8 @@ class ClientsViewModel(QObject):
 
     @property
     def count_text(self) -> str:
+        if not self.model.loaded_once:
+            return "Reading clients…"
         noun = "client" if self._count == 1 else "clients"
         if self._search.strip():
             verb = "matches" if self._count == 1 else "match"

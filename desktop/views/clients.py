@@ -296,7 +296,7 @@ class ClientsPage(Page):
         self.table.setColumnWidth(3, 128)
         self.table.verticalHeader().setDefaultSectionSize(34)
         self.table.activated.connect(self._edit_row)
-        self.loading = LoadingBadge(vm.loading_changed, loading=vm.loading, dims=(self.table,))
+        self.loading = LoadingBadge(vm.loading_changed, loading=vm.loading)
         self.action_row.insertWidget(0, self.loading)
         self._focus_when_listed = False
         selection = self.table.selectionModel()
@@ -415,6 +415,7 @@ class ClientsPage(Page):
         self.subtitle.setVisible(True)
 
     def _listed(self) -> None:
+        self._counted()
         has_rows = self.vm.model.rowCount() > 0 or not self.vm.model.loaded_once
         self.empty.setText(self.vm.empty_text)
         self.list_stack.setCurrentIndex(0 if has_rows else 1)

@@ -106,7 +106,7 @@ class DocumentListView(QWidget):
             self.chips[flt.key] = chip
         toolbar.addStretch(1)
         self.table = QTableView()
-        self.loading = LoadingBadge(vm.loading_changed, loading=vm.loading, dims=(self.table,))
+        self.loading = LoadingBadge(vm.loading_changed, loading=vm.loading)
         toolbar.addWidget(self.loading)
         self.search = QLineEdit()
         self.search.setObjectName("search")

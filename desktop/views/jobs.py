@@ -844,7 +844,6 @@ class JobsPage(Page):
         empty_card = card()
         QVBoxLayout(empty_card).addWidget(self.empty)
         self.board_stack = QStackedWidget()
-        self.loading.also_dim(self.board_stack)
         self.board_stack.addWidget(self.board)
         self.board_stack.addWidget(empty_card)
 
@@ -935,8 +934,8 @@ class JobsPage(Page):
     def _board_changed(self) -> None:
         self.subtitle.setText(self.vm.summary_text if self.vm.loaded else "")
         self.subtitle.setVisible(self.vm.loaded)
-        self.empty.setText(self.vm.empty_text)
-        empty = self.vm.loaded and self.vm.is_empty
+        self.empty.setText(self.vm.empty_text if self.vm.loaded else "Reading the board…")
+        empty = not self.vm.loaded or self.vm.is_empty
         self.board_stack.setCurrentIndex(1 if empty else 0)
         self.panel.setVisible(not empty)
         if self.finished_toggle.isChecked() != self.vm.show_finished:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from pytestqt.qtbot import QtBot
