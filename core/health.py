@@ -120,7 +120,7 @@ def check_live_updates(db: Database, *, timeout_s: float = DEFAULT_TIMEOUT_S) ->
     if plan.url is None:
         return _off(name, f"Polling for changes {every}: {plan.reason}.", fix)
     url = make_url(plan.url)
-    where = f"{url.host or 'local socket'}:{url.port or 5432}"
+    where = f"{url.host}:{url.port or 5432}" if url.host else "the local socket"
     try:
         with psycopg.connect(
             libpq_conninfo(plan.url), autocommit=True, connect_timeout=max(1, int(timeout_s))
@@ -132,7 +132,9 @@ def check_live_updates(db: Database, *, timeout_s: float = DEFAULT_TIMEOUT_S) ->
             f"Polling for changes {every}: the listener cannot reach {where} ({_first_line(exc)}).",
             f"Check {plan.reason} and that its server is up. {fix}",
         )
-    return _ok(name, f"Listening on {where} ({plan.reason}): changes show at once.")
+    return _ok(
+        name, f"Listening on {where} ({plan.reason}): changes at other counters show at once."
+    )
 
 
 def check_storage(storage: Storage) -> PartHealth:

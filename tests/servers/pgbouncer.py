@@ -9,6 +9,7 @@ connections. Runs in the foreground as a child process (as ``postgres`` when roo
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -86,6 +87,7 @@ class PgBouncer:
             cwd="/",
             **run_as_server_user(),
         )
+        atexit.register(self.cleanup)
         try:
             wait_until(self._ready, timeout_s=20, what=f"pgbouncer listening on {self.port}")
         except ServerError:
@@ -114,6 +116,7 @@ class PgBouncer:
             process.stderr.close()
 
     def cleanup(self) -> None:
+        atexit.unregister(self.cleanup)
         try:
             self.stop()
         finally:

@@ -8,6 +8,7 @@ it and deletes the folder. The package's own cluster on 5432 is never touched.
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import uuid
 from pathlib import Path
@@ -80,6 +81,8 @@ class Postgres15:
             timeout_s=90,
         )
         self.running = True
+        # A run that ends without tearing down (an error, Ctrl+C) leaves no server behind.
+        atexit.register(self.cleanup)
         return self
 
     def stop(self) -> None:
@@ -103,6 +106,7 @@ class Postgres15:
         self.running = False
 
     def cleanup(self) -> None:
+        atexit.unregister(self.cleanup)
         try:
             self.stop()
         finally:
