@@ -151,6 +151,7 @@ STOP = StopFlag()
 class Counts:
     statements: int = 0
     round_trips: int = 0
+    gui_round_trips: int = 0  # those the GUI thread waited for itself
     connects: int = 0
 
 
@@ -188,9 +189,11 @@ class RoundTrips:
         return threading.current_thread().name != "printdesk-listen"
 
     def _add(self, statements: int = 0, trips: int = 0, connects: int = 0) -> None:
+        on_gui = threading.current_thread() is threading.main_thread()
         with self._lock:
             self._counts.statements += statements
             self._counts.round_trips += trips
+            self._counts.gui_round_trips += trips if on_gui else 0
             self._counts.connects += connects
             self.last_at = time.perf_counter()
 
@@ -298,6 +301,7 @@ class Row:
     shown_ms: float | None = None
     statements: int = 0
     round_trips: int = 0
+    gui_round_trips: int = 0
     later: int = 0
     connects: int = 0
     note: str = ""
@@ -340,6 +344,7 @@ class Meter:
             row.call_ms = fired["call"] * 1000
             row.statements = at_shown.statements - before.statements
             row.round_trips = at_shown.round_trips - before.round_trips
+            row.gui_round_trips = at_shown.gui_round_trips - before.gui_round_trips
             row.connects = at_shown.connects - before.connects
             run_until(self.beat, lambda: False, LATER_S)
             row.later = self.trips.snapshot().round_trips - at_shown.round_trips
@@ -720,7 +725,8 @@ def print_gui(rows: list[Row]) -> None:
     base = {r.name: r for r in rows if r.latency_ms == rows[0].latency_ms}
     head = (
         f"{'RTT':>5}  {'screen / action':<40} {'block':>7} {'call':>7} {'shown':>7} "
-        f"{'SQL':>4} {'RT':>4} {'later':>5} {'conn':>4}  {'block÷0':>8} {'shown÷0':>8}  note"
+        f"{'SQL':>4} {'RT':>4} {'gui':>4} {'later':>5} {'conn':>4}  "
+        f"{'block÷0':>8} {'shown÷0':>8}  note"
     )
     print(head)
     print("-" * len(head))
@@ -732,7 +738,8 @@ def print_gui(rows: list[Row]) -> None:
         b = base.get(r.name)
         print(
             f"{r.latency_ms:>3}ms  {r.name:<40} {ms(r.block_ms):>7} {ms(r.call_ms):>7} "
-            f"{ms(r.shown_ms):>7} {r.statements:>4} {r.round_trips:>4} {r.later:>5} "
+            f"{ms(r.shown_ms):>7} {r.statements:>4} {r.round_trips:>4} "
+            f"{r.gui_round_trips:>4} {r.later:>5} "
             f"{r.connects:>4}  {ratio(r.block_ms, b.block_ms if b else None):>8} "
             f"{ratio(r.shown_ms, b.shown_ms if b else None):>8}  {r.note}"
         )
@@ -754,6 +761,17 @@ def print_targets(rows: list[Row]) -> None:
         f"  each screen's data within {TARGET_RT} round trips (first visit) — over: "
         + (", ".join(f"{r.name} {r.round_trips}" for r in many) or "none")
     )
+    base = {r.name: r for r in rows if r.latency_ms == 0}
+    waited = []
+    for r in at60:
+        b = base.get(r.name)
+        if r.name in screens and r.shown_ms is not None and b and b.shown_ms is not None:
+            waited.append(f"{r.name} {(r.shown_ms - b.shown_ms) / 60:.1f}")
+    if waited:
+        print(
+            "  round trips waited for one after another, ≈ (shown at 60 ms − shown at 0 ms) "
+            "/ 60 ms: " + ", ".join(waited)
+        )
 
 
 def print_relay(rows: list[RelayRow], deliveries: int) -> None:
@@ -878,8 +896,9 @@ def main() -> None:
             "\nblock: longest stall of the event loop (5 ms heartbeat gap less 5 ms), click to "
             "shown + 100 ms; call: the click's synchronous part; shown: until the view model "
             "stops loading / the result is on screen; SQL: statements; RT: round trips (with "
-            "BEGIN, COMMIT/ROLLBACK, pre-ping) until shown; later: round trips in the next "
-            "second; conn: new connections. Ratios against the same row at 0 ms."
+            "BEGIN, COMMIT/ROLLBACK, pre-ping) until shown, from any thread; gui: those the "
+            "GUI thread made itself; later: round trips in the next second; conn: new "
+            "connections. Ratios against the same row at 0 ms."
         )
         print()
         if relay_rows:
