@@ -263,7 +263,9 @@ class Heartbeat:
             self.on_tick()
 
 
-def run_until(beat: Heartbeat, done: Callable[[], bool], timeout_s: float) -> bool:
+def run_until(
+    beat: Heartbeat, done: Callable[[], bool], timeout_s: float, *, stoppable: bool = True
+) -> bool:
     """Run Qt's loop until ``done()`` (checked on every heartbeat) or the timeout; bounded."""
     deadline = time.perf_counter() + timeout_s
     loop = QEventLoop()
@@ -288,7 +290,8 @@ def run_until(beat: Heartbeat, done: Callable[[], bool], timeout_s: float) -> bo
     finally:
         beat.on_tick = None
         STOP.loop = None
-    STOP.check()
+    if stoppable:
+        STOP.check()
     return reached[0]
 
 
@@ -453,7 +456,7 @@ def gui_run(
             runner.cancel_all()
             runner.wait(15_000)
             window.deleteLater()
-            run_until(beat, lambda: False, 0.2)
+            run_until(beat, lambda: False, 0.2, stoppable=False)
 
         stack.callback(close_window)
 
@@ -906,4 +909,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except Stopped:
+        print("stopped: the window is closed and every server is stopped", file=sys.stderr)
+        sys.exit(130)
