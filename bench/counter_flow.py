@@ -161,11 +161,7 @@ def set_up_shop(root: Path) -> AppContext:
                 build_z_mm=Decimal(500),
             ),
         )
-    ctx = AppContext(db=db, actor=actor, notifier=Notifier(), runner=TaskRunner())
-    storage = ctx.storage()
-    # Until storage makes its own buckets on open (issue 11, point 1), a new folder has none.
-    storage.ensure_buckets()
-    return ctx
+    return AppContext(db=db, actor=actor, notifier=Notifier(), runner=TaskRunner())
 
 
 def main() -> None:

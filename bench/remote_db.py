@@ -78,7 +78,6 @@ from core.services import clients as client_service  # noqa: E402
 from core.services import invoices  # noqa: E402
 from core.services.demo import OWNER_EMAIL, OWNER_PASSWORD, seed_demo_shop  # noqa: E402
 from core.services.line_items import ItemInput  # noqa: E402
-from core.storage import open_storage  # noqa: E402
 from desktop.app import build_main_window, open_shop_database  # noqa: E402
 from desktop.viewmodels.auth import AuthViewModel  # noqa: E402
 from desktop.viewmodels.notifier import Notice, Notifier  # noqa: E402
@@ -424,9 +423,6 @@ def gui_run(
 ) -> list[Row]:
     """One latency: the window built, every screen visited, the three actions done."""
     os.environ["PRINTDESK_DATA_DIR"] = str(work / "data")
-    # As `printdesk storage check` leaves it: on this branch the app does not yet make the
-    # buckets of a new data folder itself (issue 11 point 1 moves that into open_storage).
-    open_storage(AppConfig()).ensure_buckets()
     notices: list[Notice] = []
     with ExitStack() as stack:
         db = open_shop_database(AppConfig(database_url=url))
