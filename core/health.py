@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 
 import httpx
@@ -36,7 +37,7 @@ from core.mail import MailError, MailNotConfigured, MailSettings
 from core.payments.stripe_client import PaymentProviderError, StripeGateway
 from core.services.events import CHANNEL
 from core.slicing.finding import find_slicer
-from core.slicing.locate import ENGINE_ENV, RESOURCES_ENV
+from core.slicing.locate import ENGINE_ENV, RESOURCES_ENV, Places
 from core.storage import TMP, Storage, StorageError, tmp_key
 
 DEFAULT_TIMEOUT_S: Final = 8.0
@@ -175,12 +176,17 @@ def _without_advice(text: str) -> str:
 
 
 def check_slicer(
-    engine: str | None = None, resources: str | None = None, env: Mapping[str, str] | None = None
+    engine: str | None = None,
+    resources: str | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    places: Places | None = None,
+    config_file: Path | None = None,
 ) -> PartHealth:
     """What `find_slicer` found, as the first-run setup and the Health page show it."""
     name = "Slicer"
     env = os.environ if env is None else env
-    finding = find_slicer(engine, resources, env)
+    finding = find_slicer(engine, resources, env, places=places, config_file=config_file)
     if finding.engine_problem:
         return _failed(
             name,

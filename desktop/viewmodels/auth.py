@@ -69,10 +69,12 @@ class AuthViewModel(QObject):
         *,
         config: Callable[[], AppConfig] = AppConfig,
         runner: TaskRunner | None = None,
+        check_slicer: Callable[[], health.PartHealth] = health.check_slicer,
     ) -> None:
         super().__init__()
         self._db = db
         self._config = config
+        self._check_slicer = check_slicer
         self._runner = runner or TaskRunner()
         self.error = ""
         self.actor: Actor | None = None
@@ -80,7 +82,7 @@ class AuthViewModel(QObject):
 
     # -- first-run checks (off the GUI thread)
     def find_slicer(self) -> None:
-        self._check("slicer", health.check_slicer)
+        self._check("slicer", self._check_slicer)
 
     def test_stripe(self, key: str) -> None:
         config = self._config()

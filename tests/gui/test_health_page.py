@@ -21,6 +21,8 @@ from core.actor import Actor
 from core.backup import BackupRecord, record_backup
 from core.config import AppConfig, read_config_file
 from core.db.engine import Database
+from core.health import check_slicer
+from core.slicing.locate import Places
 from desktop.viewmodels.auth import AuthViewModel
 from desktop.viewmodels.context import AppContext
 from desktop.viewmodels.notifier import Notifier
@@ -227,11 +229,19 @@ def test_setup_finds_the_slicer_and_tests_stripe_and_email(
 
 
 def test_setup_says_how_to_install_a_missing_slicer(
-    qtbot: QtBot, database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, database: Database, tmp_path: Path
 ) -> None:
-    # The machine, not the code: this "computer" has no CuraEngine where PrintDesk looks.
-    monkeypatch.setenv("PRINTDESK_CURAENGINE", str(tmp_path / "no-cura" / "CuraEngine"))
-    vm = AuthViewModel(database, config=lambda: AppConfig(data_dir=tmp_path / "data"))
+    # The machine, not the code: this "computer" (an empty folder tree, nothing on PATH, no
+    # variables) has no CuraEngine where PrintDesk looks.
+    machine = Places(root=tmp_path / "machine", home=tmp_path / "home", unpacked=())
+    empty = {"PATH": str(tmp_path / "bin")}
+    vm = AuthViewModel(
+        database,
+        config=lambda: AppConfig(data_dir=tmp_path / "data"),
+        check_slicer=lambda: check_slicer(
+            env=empty, places=machine, config_file=tmp_path / "none.toml"
+        ),
+    )
     dialog = SetupDialog(vm)
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.slicer.text().startswith("✗"), timeout=30_000)

@@ -105,7 +105,8 @@ def names_a_title(rest: str, titles: set[str]) -> bool:
 
 
 def tells_to_put_a_secret_in_a_file(text: str) -> bool:
-    for sentence in re.split(r"(?<=[.!?;:])\s+", text):
+    # A sentence ends at its punctuation; a Markdown table row or paragraph is one of its own.
+    for sentence in re.split(r"(?<=[.!?;:])\s+|\n\s*\n|\n(?=\|)", text):
         lowered = sentence.lower()
         if (
             IN_FILE.search(sentence)
