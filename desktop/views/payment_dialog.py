@@ -148,6 +148,7 @@ class PaymentDialog(QDialog):
         layout.addWidget(buttons)
 
         vm.changed.connect(self._sync)
+        vm.done.connect(self._submitted)
         self._sync()
         self.amount.selectAll()
         self.amount.setFocus()
@@ -166,10 +167,14 @@ class PaymentDialog(QDialog):
         self.change_row.setVisible(bool(vm.change_text))
         self.refusal.show_message(vm.error)
         self.record_button.setEnabled(vm.can_submit)
+        self.record_button.setText("Recording…" if vm.busy else "Record payment")
 
     def accept(self) -> None:
-        """Record, and close only when the payment was taken."""
-        if self.vm.submit():
+        """Record; the dialog closes only when the payment was taken."""
+        self.vm.submit()
+
+    def _submitted(self, view: object) -> None:
+        if view is not None:
             super().accept()
         else:
             self.amount.setFocus()
