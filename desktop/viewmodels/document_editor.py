@@ -41,8 +41,9 @@ from core.money import (
     parse_money,
     to_decimal,
 )
-from core.services import clients, invoices, quotes
+from core.services import clients, editor_reads, invoices, quotes
 from core.services import settings as shop_settings
+from core.services.attachments import AttachmentView
 from core.services.invoices import InvoiceView, PaymentView, RefundView, display_status_of
 from core.services.line_items import MAX_QUANTITY, DocumentTerms, ItemInput, ItemView
 from core.services.quotes import QuoteView
@@ -68,6 +69,7 @@ class _Opened:
     shop: ShopSettings
     view: DocumentView | None = None
     client: clients.ClientView | None = None
+    rows: list[AttachmentView] | None = None  # an invoice's attachments, read with it
 
 
 class _SaveConflict(Exception):
@@ -915,9 +917,14 @@ class DocumentEditorViewModel(QObject):
     def load(self, document_id: int) -> None:
         """Open a saved document in the background; ``opened`` tells how it went."""
         self._opening_for = "open"
-        self._opener.run(
-            lambda s: _Opened(shop_settings.get_settings(s)[0], self._read(s, document_id))
-        )
+        self._opener.run(lambda s: self._open(s, document_id))
+
+    def _open(self, session: Session, document_id: int) -> _Opened:
+        if self.kind is DocumentKind.QUOTE:
+            shop, quote = editor_reads.open_quote(session, document_id)
+            return _Opened(shop, quote)
+        found = editor_reads.open_invoice(session, document_id)
+        return _Opened(found.shop, found.invoice, rows=found.attachments)
 
     def _opened(self, found: _Opened) -> None:
         self._take_shop(found.shop)
@@ -925,7 +932,7 @@ class DocumentEditorViewModel(QObject):
             self._start_new(found.client)
         else:
             assert found.view is not None
-            self._apply(found.view)
+            self._apply(found.view, rows=found.rows)
         self.opened.emit(True)
 
     def _open_failed(self, exc: BaseException) -> bool:
@@ -1418,7 +1425,7 @@ class DocumentEditorViewModel(QObject):
     def _delivery_blocked(self) -> str:
         return "Save your changes first." if self._dirty else ""
 
-    def _apply(self, view: DocumentView) -> None:
+    def _apply(self, view: DocumentView, *, rows: list[AttachmentView] | None = None) -> None:
         self._view = view
         self.delivery.set_document(view)
         self._client_id = view.client_id
@@ -1438,7 +1445,7 @@ class DocumentEditorViewModel(QObject):
         self._tax_inclusive = view.tax_inclusive
         self._notes = view.notes or ""
         self._reset_flags()
-        self.files.set_document(view.id if isinstance(view, InvoiceView) else None)
+        self.files.set_document(view.id if isinstance(view, InvoiceView) else None, rows=rows)
         self.lines.set_lines([Line.of(item) for item in view.items])
         self._mark_loaded()
         self._recompute()

@@ -55,3 +55,10 @@ def submitted(qtbot: QtBot, form: PaymentViewModel) -> Any:
     with qtbot.waitSignal(form.done, timeout=TIMEOUT) as got:
         form.submit()
     return got.args[0]
+
+
+def open_in(qtbot: QtBot, page: Any, document_id: int) -> None:
+    """Open a document from a Quotes or Invoices page and wait until the editor shows it."""
+    page.open_document(document_id)
+    vm = page.editor_model
+    qtbot.waitUntil(lambda: vm.document_id == document_id and not vm.busy, timeout=TIMEOUT)

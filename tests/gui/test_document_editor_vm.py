@@ -19,6 +19,7 @@ from desktop.viewmodels.documents import DocumentKind
 from desktop.viewmodels.payment import PaymentViewModel
 from tests.factories import item, make_client
 from tests.gui.editor_support import act, opened, refreshed, save, started, submitted
+from tests.gui.sql_watch import counting
 from tests.gui.test_documents_support import Notices, count, make_ctx
 
 pytestmark = pytest.mark.no_gui_thread_sql
@@ -317,7 +318,9 @@ def test_part_payment_then_overpayment(qtbot: QtBot, database: Database, admin: 
     assert form.hint == "A part payment: A$70.00 will still be owed."
     with pytest.raises(ValueError):
         form.set_method(PaymentMethod.STRIPE)
-    assert submitted(qtbot, form)
+    with counting(database.engine) as statements:
+        assert submitted(qtbot, form)
+    assert len(statements) <= 5, statements  # the service's own, nothing more from the form
     assert any("A$70.00 still owed" in text for text in notices.texts)
     with database.session() as s:
         after = invoices.get_invoice(s, inv.id)
@@ -334,3 +337,24 @@ def test_part_payment_then_overpayment(qtbot: QtBot, database: Database, admin: 
     assert count(database, Payment) == 1
     again.set_amount("abc")
     assert not again.can_submit and "not a number" in again.problem
+
+
+def test_opening_an_invoice_reads_in_three_statements(
+    qtbot: QtBot, database: Database, admin: Actor
+) -> None:
+    """The shop's terms, the invoice with its lines, client, payments and refunds, and its
+    attachments: however many lines and payments it has."""
+    client = make_client(database)
+    lines = [item(f"Part {n}", "1", "10.00") for n in range(6)]
+    with database.session() as s:
+        inv = invoices.create_invoice(s, admin, client, lines)
+        for amount in ("5.00", "6.00"):
+            payments.record_payment(
+                s, admin, inv.id, payments.NewPayment(Decimal(amount), PaymentMethod.CASH)
+            )
+    vm = DocumentEditorViewModel(make_ctx(database, admin), DocumentKind.INVOICE)
+    with counting(database.engine) as statements:
+        assert opened(qtbot, vm, inv.id)
+    assert vm.number == inv.number and len(vm.payments) == 2 and len(vm.lines.lines) == 6
+    assert vm.amount_paid == Decimal("11.00")
+    assert len(statements) <= 3, "\n".join(statements)
