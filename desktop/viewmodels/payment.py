@@ -6,6 +6,7 @@ import logging
 from decimal import Decimal
 
 from PySide6.QtCore import QObject, Signal
+from sqlalchemy.orm import Session
 
 from core.enums import PaymentMethod
 from core.errors import ServiceError
@@ -201,7 +202,17 @@ class PaymentViewModel(QObject):
         actor, invoice_id = self._ctx.actor, self.invoice.id
         self._taking = (amount, self.change, self._method)
         self._error = ""
-        self._recorder.run(lambda s: payments.record_payment(s, actor, invoice_id, new))
+        own = self._ctx.own_payments
+
+        def record(s: Session) -> InvoiceView:
+            view = payments.record_payment(s, actor, invoice_id, new)
+            # Marked here, at once after the commit: its live notice may reach the GUI thread
+            # before this result does, and the form toasts it itself.
+            if view.payments:
+                own.add(max(p.id for p in view.payments))
+            return view
+
+        self._recorder.run(record)
 
     def _recorded(self, view: InvoiceView) -> None:
         amount, change, method = self._taking
@@ -214,8 +225,6 @@ class PaymentViewModel(QObject):
             else f"{format_money(amount, view.currency)} by {label.lower()} recorded;"
             f" {view.number} is paid.{given_back}"
         )
-        if view.payments:  # the counter that took it has said so: its live notice stays quiet
-            self._ctx.own_payments.add(max(p.id for p in view.payments))
         self.recorded.emit(view)
         self.done.emit(view)
 

@@ -14,6 +14,7 @@ from PySide6.QtCore import (
     QRect,
     QSize,
     Qt,
+    QTimer,
     QUrl,
     Signal,
 )
@@ -301,6 +302,7 @@ class DocumentEditorView(QWidget):
         self.confirm_remove: QMessageBox | None = None
         self.estimates_dialog: ConfirmDialog | None = None
         self._syncing = False
+        self._focus_when_open = False
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -766,6 +768,10 @@ class DocumentEditorView(QWidget):
 
     # -- showing the view model
     def focus_first_field(self) -> None:
+        if self.vm.opening:  # greyed until it is read: focus then
+            self._focus_when_open = True
+            return
+        self._focus_when_open = False
         if self.vm.client_fixed:
             self.table.setFocus()
         else:
@@ -778,6 +784,8 @@ class DocumentEditorView(QWidget):
             self.busy_label.setText(vm.busy_text)
             self.busy_label.setVisible(vm.busy)
             self.body.setEnabled(not vm.opening)
+            if self._focus_when_open and not vm.opening:
+                QTimer.singleShot(0, self.focus_first_field)
             self.title.setText(vm.number)
             base = vm.base_status
             self.status_pill.setText(status_label(base))

@@ -167,7 +167,6 @@ class PaymentDialog(QDialog):
         self.change_row.setVisible(bool(vm.change_text))
         self.refusal.show_message(vm.error)
         self.record_button.setEnabled(vm.can_submit)
-        self.record_button.setText("Recording…" if vm.busy else "Record payment")
 
     def accept(self) -> None:
         """Record; the dialog closes only when the payment was taken."""
