@@ -625,7 +625,8 @@ class DocumentEditorViewModel(QObject):
         self.delivery = InvoiceDeliveryViewModel(
             ctx, services=delivery, blocked=self._delivery_blocked
         )
-        self.delivery.invoice_updated.connect(lambda _view: self.refresh())
+        # It hands over the document as it read it after its change: followed with no read.
+        self.delivery.invoice_updated.connect(self._follow)
         # Imported here: the files view model reuses this module's client picker model.
         from desktop.viewmodels.files import DocumentFilesViewModel
 

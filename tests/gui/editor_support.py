@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pytestqt.qtbot import QtBot
+from pytestqt.wait_signal import SignalBlocker
 
 from desktop.viewmodels.document_editor import DocumentEditorViewModel
 from desktop.viewmodels.payment import PaymentViewModel
@@ -62,3 +63,16 @@ def open_in(qtbot: QtBot, page: Any, document_id: int) -> None:
     page.open_document(document_id)
     vm = page.editor_model
     qtbot.waitUntil(lambda: vm.document_id == document_id and not vm.busy, timeout=TIMEOUT)
+
+
+def load_and_wait(vm: DocumentEditorViewModel, document_id: int | None = None) -> bool:
+    """``opened`` without a qtbot at hand (helpers shared by many tests): open a saved
+    document, or start a new one when ``document_id`` is None, and wait for it."""
+    blocker = SignalBlocker(timeout=TIMEOUT, raising=True)
+    blocker.connect(vm.opened)
+    if document_id is None:
+        vm.new_document()
+    else:
+        vm.load(document_id)
+    blocker.wait()
+    return bool(blocker.args and blocker.args[0])
