@@ -181,6 +181,7 @@ def _walk_the_counter(
     assert isinstance(invoices_page, DocumentsPage)
     qtbot.waitUntil(lambda: window.stack.currentWidget() is invoices_page and invoices_page.editing)
     editor = invoices_page.editor
+    qtbot.waitUntil(lambda: invoices_page.editor_model.document_id is not None)  # read
     assert editor.title.text() == "INV-0001"
     assert editor.figures["total"].text() == vm.money(expected_total)
 
