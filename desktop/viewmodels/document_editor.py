@@ -892,6 +892,11 @@ class DocumentEditorViewModel(QObject):
         return self._opener.loading
 
     @property
+    def opening_saved(self) -> bool:
+        """A saved document is being read: what is on screen is not it yet."""
+        return self._opener.loading and self._opening_for == "open"
+
+    @property
     def busy(self) -> bool:
         """Opening, saving or an action is in flight: Save and the actions wait."""
         return self._opener.loading or self._worker.loading

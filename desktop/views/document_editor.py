@@ -795,6 +795,12 @@ class DocumentEditorView(QWidget):
             self.overdue_pill.setVisible(vm.overdue)
             self.subtitle.setText(vm.subtitle)
             self.back_button.setText(f"← All {vm.kind.plural}")
+            if vm.opening_saved:  # not the document on screen yet: say what is happening
+                self.title.setText(vm.busy_text)
+                self.subtitle.setText(f"Reading the {vm.kind.value} from the database.")
+                self.status_pill.setVisible(False)
+                self.overdue_pill.setVisible(False)
+                self.busy_label.setVisible(False)
 
             editable = vm.editable
             if vm.client_id is not None or vm.client_fixed:

@@ -21,6 +21,7 @@ from desktop.viewmodels.document_editor import LineColumn
 from desktop.views.document_editor import ConfirmDialog, DocumentEditorView
 from tests.factories import item
 from tests.gui.editor_support import open_in
+from tests.gui.shots import keep_shot
 from tests.gui.test_documents_support import (
     add_clients,
     count,
@@ -312,4 +313,48 @@ def test_unsaved_changes_clears_when_the_values_are_put_back(
     assert not editor.delivery.note.isVisible()
     qtbot.mouseClick(editor.back_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not invoices_page.editing)
+    window.close()
+
+
+def test_the_editor_says_opening_and_saving_while_the_database_answers(
+    qtbot: QtBot, database: Database, admin: Actor, tmp_path: Path
+) -> None:
+    """A slow database (here: another transaction holding a lock the read waits for) leaves
+    the window responsive: the editor says "Opening…" with its fields greyed, then
+    "Saving…" with Save disabled, and the document is there when the database answers."""
+    clients = add_clients(database)
+    with database.session() as s:
+        invoice = invoices.create_invoice(s, admin, clients[0], [item("Bracket", "2", "12.50")])
+    ctx = make_ctx(database, admin)
+    window, _, invoices_page = open_main_window(qtbot, ctx, make_shell(tmp_path))
+    invoices_page.shell.show("invoices")
+    editor = invoices_page.editor
+
+    with database.engine.connect() as other:  # another counter's long transaction
+        other.exec_driver_sql("LOCK TABLE settings IN ACCESS EXCLUSIVE MODE")
+        invoices_page.open_document(invoice.id)
+        assert invoices_page.editing
+        qtbot.waitUntil(lambda: editor.title.text() == "Opening…")
+        assert editor.subtitle.text() == "Reading the invoice from the database."
+        assert not editor.body.isEnabled()
+        keep_shot(window, "editor-opening.png")
+        other.rollback()
+    qtbot.waitUntil(lambda: editor.title.text() == "INV-0001")
+    assert editor.body.isEnabled() and not editor.busy_label.isVisible()
+    assert editor.figures["total"].text() == "A$27.50"
+    keep_shot(window, "editor-loaded.png")
+
+    editor.vm.set_notes("Matte black")
+    with database.engine.connect() as other:
+        other.exec_driver_sql("LOCK TABLE invoices IN ACCESS EXCLUSIVE MODE")
+        qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: editor.busy_label.text() == "Saving…")
+        assert not editor.save_button.isEnabled()
+        qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)  # a second press: nothing
+        other.rollback()
+    qtbot.waitUntil(lambda: not editor.vm.busy and not editor.vm.dirty)
+    assert editor.save_button.isEnabled() and not editor.busy_label.isVisible()
+    with database.session() as s:
+        saved = invoices.get_invoice(s, invoice.id)
+    assert saved.notes == "Matte black" and saved.version == invoice.version + 1
     window.close()
