@@ -246,4 +246,6 @@ def _walk_the_counter(
     qtbot.waitUntil(lambda: not invoices_page.editing)
     model = invoices_page.view_model.model
     qtbot.waitUntil(lambda: model.rowCount() == 1)
+    # the payment's live notice refreshes the list in the background
+    qtbot.waitUntil(lambda: model.data(model.index(0, model.status_column)) == "Part-paid")
     assert model.data(model.index(0, model.status_column)) == "Part-paid"
