@@ -1006,7 +1006,7 @@ class DocumentEditorViewModel(QObject):
         if found is None:
             self._set_stale(f"{view.number} was deleted at another counter.")
             return
-        if found.id != view.id or found.version == view.version:
+        if found.id != view.id or found.version <= view.version:  # an older read: ours is newer
             return
         if self._dirty:
             self._set_stale(
