@@ -616,6 +616,10 @@ class DocumentEditorViewModel(QObject):
             loader.loading_changed.connect(lambda _b: self._busy_changed())
         self._step: tuple[str, Callable[[Any], None]] = ("", lambda _v: None)
         self._opening_for = "open"
+        # A call that ends unanswered (a lost connection goes to the banner) still ends
+        # ``opened`` or ``done``: these say one is owed.
+        self._open_pending = False
+        self._act_pending = False
         self._search_text = ""
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
@@ -913,6 +917,7 @@ class DocumentEditorViewModel(QObject):
     def new_document(self, client_id: int | None = None) -> None:
         """Start a new document (for a client when one is given) once the shop's terms are read."""
         self._opening_for = "new"
+        self._open_pending = True
         self._opener.run(
             lambda s: _Opened(
                 shop_settings.get_settings(s)[0],
@@ -923,6 +928,7 @@ class DocumentEditorViewModel(QObject):
     def load(self, document_id: int) -> None:
         """Open a saved document in the background; ``opened`` tells how it went."""
         self._opening_for = "open"
+        self._open_pending = True
         self._opener.run(lambda s: self._open(s, document_id))
 
     def _open(self, session: Session, document_id: int) -> _Opened:
@@ -933,6 +939,7 @@ class DocumentEditorViewModel(QObject):
         return _Opened(found.shop, found.invoice, rows=found.attachments)
 
     def _opened(self, found: _Opened) -> None:
+        self._open_pending = False
         self._take_shop(found.shop)
         if self._opening_for == "new":
             self._start_new(found.client)
@@ -942,6 +949,7 @@ class DocumentEditorViewModel(QObject):
         self.opened.emit(True)
 
     def _open_failed(self, exc: BaseException) -> bool:
+        self._open_pending = False
         handled = isinstance(exc, ServiceError | MoneyError)
         if handled:
             self._set_error(str(exc))
@@ -1535,15 +1543,18 @@ class DocumentEditorViewModel(QObject):
             self.done.emit(key, result(value) if result is not None else value)
 
         self._step = (key, finished)
+        self._act_pending = True
         self._worker.run(call)
 
     def _acted(self, value: Any) -> None:
+        self._act_pending = False
         self._step[1](value)
 
     def _act_failed(self, exc: BaseException) -> bool:
         """A refusal is shown inline (a conflict as "changed elsewhere"); anything else goes
         to the notifier with its details."""
         key = self._step[0]
+        self._act_pending = False
         handled = True
         if isinstance(exc, _SaveConflict):
             self._conflict(exc)
@@ -1560,6 +1571,17 @@ class DocumentEditorViewModel(QObject):
     def _busy_changed(self) -> None:
         self.busy_changed.emit()
         self.changed.emit()
+        if self._open_pending or self._act_pending:
+            QTimer.singleShot(0, self._unanswered)  # after the loader has handed its answer
+
+    def _unanswered(self) -> None:
+        """A call ended with no answer (the connection was lost; the banner says so)."""
+        if self._open_pending and not self._opener.loading:
+            self._open_pending = False
+            self.opened.emit(False)
+        if self._act_pending and not self._worker.loading:
+            self._act_pending = False
+            self.done.emit(self._step[0], None)
 
     def _conflict(self, exc: _SaveConflict) -> None:
         """A refusal on save: "changed elsewhere" if the saved version moved on, else a rule."""
