@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 from pytestqt.qtbot import QtBot
@@ -23,6 +24,8 @@ from desktop.views.payment_dialog import PaymentDialog
 from desktop.views.theme import STYLESHEET
 from tests.gui.editor_support import open_in, save
 from tests.gui.test_documents_support import make_ctx, make_shell, seed_shop
+
+pytestmark = pytest.mark.no_gui_thread_sql
 
 SIZE = (1240, 860)
 
