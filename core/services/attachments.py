@@ -65,6 +65,11 @@ class AttachmentView:
         return self.mime_type in (PNG, JPEG)
 
 
+def view_of(row: Attachment) -> AttachmentView:
+    """The view of an attachment row read by another query (the editor's opening read)."""
+    return _view(row)
+
+
 def _view(row: Attachment) -> AttachmentView:
     return AttachmentView(
         id=row.id,

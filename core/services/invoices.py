@@ -164,6 +164,13 @@ def view_of(session: Session, invoice: Invoice) -> InvoiceView:
     refunds = session.scalars(
         select(Refund).where(Refund.invoice_id == invoice.id).order_by(Refund.id)
     ).all()
+    return view_from(invoice, client, payments, refunds)
+
+
+def view_from(
+    invoice: Invoice, client: Client, payments: Sequence[Payment], refunds: Sequence[Refund]
+) -> InvoiceView:
+    """The view of rows already read (its items loaded with it)."""
     return InvoiceView(
         id=invoice.id,
         number=invoice.number,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -28,6 +27,7 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import QColor, QIcon, QPixmap
+from sqlalchemy.orm import Session
 
 from core.enums import DiscountType, InvoiceStatus, QuoteStatus
 from core.errors import Conflict, NotFound, ServiceError
@@ -41,12 +41,14 @@ from core.money import (
     parse_money,
     to_decimal,
 )
-from core.services import clients, invoices, quotes
+from core.services import clients, editor_reads, invoices, quotes
 from core.services import settings as shop_settings
+from core.services.attachments import AttachmentView
 from core.services.invoices import InvoiceView, PaymentView, RefundView, display_status_of
 from core.services.line_items import MAX_QUANTITY, DocumentTerms, ItemInput, ItemView
 from core.services.quotes import QuoteView
 from core.shop_settings import ShopSettings
+from desktop.viewmodels.background import Loader
 from desktop.viewmodels.context import AppContext
 from desktop.viewmodels.documents import DocumentKind, format_date, status_label
 from desktop.viewmodels.invoice_delivery import DeliveryServices, InvoiceDeliveryViewModel
@@ -58,6 +60,24 @@ T = TypeVar("T")
 Index = QModelIndex | QPersistentModelIndex
 DocumentView = QuoteView | InvoiceView
 MAX_DESCRIPTION = 2000
+
+
+@dataclass(frozen=True)
+class _Opened:
+    """What opening reads in one session: the shop's terms and the document (or client)."""
+
+    shop: ShopSettings
+    view: DocumentView | None = None
+    client: clients.ClientView | None = None
+    rows: list[AttachmentView] | None = None  # an invoice's attachments, read with it
+
+
+class _SaveConflict(Exception):
+    """A save refused as a conflict, with what the database holds now (None: deleted)."""
+
+    def __init__(self, conflict: Conflict, current: DocumentView | None, gone: bool) -> None:
+        super().__init__(str(conflict))
+        self.conflict, self.current, self.gone = conflict, current, gone
 
 
 def _first_lower(text: str) -> str:
@@ -536,6 +556,10 @@ class DocumentEditorViewModel(QObject):
     stale_changed = Signal()  # "changed elsewhere" appeared or went
     error_changed = Signal()  # the last refusal (shown inline) appeared or went
     saved = Signal()
+    opened = Signal(bool)  # a load or new document finished: True when it is on screen
+    done = Signal(str, object)  # an action's key and its result (a view, a number), None refused
+    busy_changed = Signal()  # opening or saving started or ended: the view shows it
+    refreshed = Signal()  # a refresh (another counter's change) was read and followed
     open_document = Signal(str, int)  # DocumentKind value, id: e.g. the invoice a quote became
     closed = Signal()  # the document is gone (deleted); the view goes back to the list
 
@@ -576,6 +600,26 @@ class DocumentEditorViewModel(QObject):
         self._stale_message = ""
         self._error = ""
         self._tried_to_save = False
+        self._opener: Loader[_Opened] = Loader(
+            ctx, self._opened, on_failed=self._open_failed, parent=self
+        )
+        self._worker: Loader[Any] = Loader(
+            ctx, self._acted, on_failed=self._act_failed, parent=self
+        )
+        self._searcher: Loader[list[clients.ClientView]] = Loader(
+            ctx, self._searched, on_failed=lambda _e: True, parent=self
+        )
+        self._follower: Loader[DocumentView | None] = Loader(
+            ctx, self._followed, on_failed=self._follow_failed, parent=self
+        )
+        for loader in (self._opener, self._worker):
+            loader.loading_changed.connect(lambda _b: self._busy_changed())
+        self._step: tuple[str, Callable[[Any], None]] = ("", lambda _v: None)
+        self._opening_for = "open"
+        # A call that ends unanswered (a lost connection goes to the banner) still ends
+        # ``opened`` or ``done``: these say one is owed.
+        self._open_pending = False
+        self._act_pending = False
         self._search_text = ""
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
@@ -585,7 +629,8 @@ class DocumentEditorViewModel(QObject):
         self.delivery = InvoiceDeliveryViewModel(
             ctx, services=delivery, blocked=self._delivery_blocked
         )
-        self.delivery.invoice_updated.connect(lambda _view: self.refresh())
+        # It hands over the document as it read it after its change: followed with no read.
+        self.delivery.invoice_updated.connect(self._follow)
         # Imported here: the files view model reuses this module's client picker model.
         from desktop.viewmodels.files import DocumentFilesViewModel
 
@@ -845,9 +890,73 @@ class DocumentEditorViewModel(QObject):
     def dismiss_error(self) -> None:
         self._set_error("")
 
+    @property
+    def opening(self) -> bool:
+        """The document (or the shop's terms for a new one) is being read."""
+        return self._opener.loading
+
+    @property
+    def opening_saved(self) -> bool:
+        """A saved document is being read: what is on screen is not it yet."""
+        return self._opener.loading and self._opening_for == "open"
+
+    @property
+    def busy(self) -> bool:
+        """Opening, saving or an action is in flight: Save and the actions wait."""
+        return self._opener.loading or self._worker.loading
+
+    @property
+    def busy_text(self) -> str:
+        if self._opener.loading:
+            return "Opening…"
+        if self._worker.loading:
+            return "Saving…"
+        return ""
+
     # -- opening
     def new_document(self, client_id: int | None = None) -> None:
-        self._load_shop()
+        """Start a new document (for a client when one is given) once the shop's terms are read."""
+        self._opening_for = "new"
+        self._open_pending = True
+        self._opener.run(
+            lambda s: _Opened(
+                shop_settings.get_settings(s)[0],
+                client=clients.get_client(s, client_id) if client_id is not None else None,
+            )
+        )
+
+    def load(self, document_id: int) -> None:
+        """Open a saved document in the background; ``opened`` tells how it went."""
+        self._opening_for = "open"
+        self._open_pending = True
+        self._opener.run(lambda s: self._open(s, document_id))
+
+    def _open(self, session: Session, document_id: int) -> _Opened:
+        if self.kind is DocumentKind.QUOTE:
+            shop, quote = editor_reads.open_quote(session, document_id)
+            return _Opened(shop, quote)
+        found = editor_reads.open_invoice(session, document_id)
+        return _Opened(found.shop, found.invoice, rows=found.attachments)
+
+    def _opened(self, found: _Opened) -> None:
+        self._open_pending = False
+        self._take_shop(found.shop)
+        if self._opening_for == "new":
+            self._start_new(found.client)
+        else:
+            assert found.view is not None
+            self._apply(found.view, rows=found.rows)
+        self.opened.emit(True)
+
+    def _open_failed(self, exc: BaseException) -> bool:
+        self._open_pending = False
+        handled = isinstance(exc, ServiceError | MoneyError)
+        if handled:
+            self._set_error(str(exc))
+        self.opened.emit(False)
+        return handled
+
+    def _start_new(self, client: clients.ClientView | None) -> None:
         self._view = None
         self.delivery.set_invoice(None)
         self.files.set_document(None)
@@ -860,53 +969,56 @@ class DocumentEditorViewModel(QObject):
         self._notes = ""
         self._reset_flags()
         self.lines.set_lines([Line()])
-        if client_id is not None:
-            found = self._attempt(lambda: self._with_session(clients.get_client, client_id))
-            if found is not None:
-                self._take_client(found)
+        if client is not None:
+            self._take_client(client)
         self._mark_loaded()
         self._recompute()
         self.changed.emit()
-
-    def load(self, document_id: int) -> bool:
-        self._load_shop()
-        found = self._attempt(lambda: self._get(document_id))
-        if found is None:
-            return False
-        self._apply(found)
-        return True
 
     def reload(self) -> None:
         """Take the saved document as it is now, dropping unsaved edits (after a conflict)."""
         if self._view is None:
             return
-        try:
-            found = self._get(self._view.id)
-        except NotFound as exc:
-            self._ctx.notifier.warning(str(exc))
-            self.closed.emit()
-            return
-        except ServiceError as exc:
-            self._set_error(str(exc))
-            return
+        doc_id = self._view.id
+        self._act("reload", lambda s: self._read(s, doc_id), self._reloaded)
+
+    def _reloaded(self, found: DocumentView) -> None:
         self._apply(found)
 
     def refresh(self) -> None:
         """Another counter changed something: follow it, or say so when edits would be lost."""
-        if self._view is None:
+        if self._view is None or self.busy:
             return
-        try:
-            found = self._get(self._view.id)
-        except NotFound:
-            self._set_stale(f"{self._view.number} was deleted at another counter.")
+        doc_id = self._view.id
+
+        def current(s: Session) -> DocumentView | None:
+            try:
+                return self._read(s, doc_id)
+            except NotFound:
+                return None
+
+        self._follower.run(current)
+
+    def _follow_failed(self, _exc: BaseException) -> bool:
+        self.refreshed.emit()
+        return True  # the next refresh tries again; nothing the person asked for failed
+
+    def _followed(self, found: DocumentView | None) -> None:
+        self._follow(found)
+        self.refreshed.emit()
+
+    def _follow(self, found: DocumentView | None) -> None:
+        view = self._view
+        if view is None or self.busy:
             return
-        except ServiceError:
+        if found is None:
+            self._set_stale(f"{view.number} was deleted at another counter.")
             return
-        if found.version == self._view.version:
+        if found.id != view.id or found.version <= view.version:  # an older read: ours is newer
             return
         if self._dirty:
             self._set_stale(
-                f"{self._view.number} was changed at another counter. Reload to see the changes;"
+                f"{view.number} was changed at another counter. Reload to see the changes;"
                 " your edits here are not saved."
             )
         else:
@@ -925,7 +1037,10 @@ class DocumentEditorViewModel(QObject):
     def run_client_search(self) -> None:
         self._search_timer.stop()
         text = self._search_text
-        found = self._attempt(lambda: self._with_session(clients.search_clients, text, 20)) or []
+        self._searcher.run(lambda s: clients.search_clients(s, text, 20))
+
+    def _searched(self, found: list[clients.ClientView]) -> None:
+        text = self._search_text
         self.client_choices.set_clients(found)
         exact = [c for c in found if c.name.casefold() == text.strip().casefold()]
         if len(exact) == 1 and self._client_id is None:
@@ -1010,68 +1125,85 @@ class DocumentEditorViewModel(QObject):
         self._edited()
 
     # -- saving
-    def save(self) -> bool:
-        """Create or update; False (with every typed value kept) when it cannot be saved."""
+    def save(self, then: Callable[[], None] | None = None) -> None:
+        """Create or update in the background; a refusal keeps every typed value and ``done``
+        says ("save", None). ``then`` runs after a save that went through."""
+        if self.busy:
+            return
         if not self.editable:
             self._set_error(self.read_only_reason)
-            return False
+            self.done.emit("save", None)
+            return
         self._set_error("")
         self._tried_to_save = True
         self.lines.show_all_problems = True
         self._recompute()
-        problems = self.problems
-        if problems:
+        if self.problems:
             self._emit_line_marks()
             self.totals_changed.emit()
-            return False
+            self.done.emit("save", None)
+            return
         items = [c.item for c in self.lines.checked if c.item is not None]
         terms = self._terms()
         view = self._view
-        try:
-            if view is None:
-                client_id = self._client_id
-                assert client_id is not None
-                saved: DocumentView = self._with_session(self._create, client_id, items, terms)
-            else:
-                saved = self._with_session(self._update, view.id, items, terms, view.version)
-        except Conflict as exc:
-            self._conflict(exc)
-            return False
-        except (ServiceError, MoneyError) as exc:
-            self._set_error(str(exc))
-            return False
-        except Exception as exc:
-            self._unexpected(exc)
-            return False
-        self._apply(saved)
-        self._ctx.notifier.info(f"{saved.number} saved.")
-        self.saved.emit()
-        return True
+        if view is None:
+            client_id = self._client_id
+            assert client_id is not None
+
+            def call(s: Session) -> DocumentView:
+                return self._create(s, client_id, items, terms)
+
+        else:
+            doc_id, version = view.id, view.version
+
+            def call(s: Session) -> DocumentView:
+                try:
+                    return self._update(s, doc_id, items, terms, version)
+                except Conflict as exc:  # what is there now decides how the refusal reads
+                    s.rollback()
+                    try:
+                        raise _SaveConflict(exc, self._read(s, doc_id), gone=False) from exc
+                    except NotFound:
+                        raise _SaveConflict(exc, None, gone=True) from exc
+
+        def saved(done: DocumentView) -> None:
+            self._apply(done)
+            self._ctx.notifier.info(f"{done.number} saved.")
+            self.saved.emit()
+            if then is not None:
+                QTimer.singleShot(0, then)  # after "save" is done, so the next step can start
+
+        self._act("save", call, saved)
 
     # -- quote actions
-    def send(self) -> bool:
-        return self._transition("send", quotes.send_quote, "marked as sent")
+    def send(self) -> None:
+        self._transition("send", quotes.send_quote, "marked as sent")
 
-    def accept(self) -> bool:
-        return self._transition("accept", quotes.accept_quote, "accepted")
+    def accept(self) -> None:
+        self._transition("accept", quotes.accept_quote, "accepted")
 
-    def decline(self) -> bool:
-        return self._transition("decline", quotes.decline_quote, "declined")
+    def decline(self) -> None:
+        self._transition("decline", quotes.decline_quote, "declined")
 
-    def convert(self) -> InvoiceView | None:
-        """Make the invoice from this quote (one transaction) and ask for it to be opened."""
-        quote_id = self._ready("convert")
-        if quote_id is None:
-            return None
-        invoice = self._attempt(
-            lambda: self._with_session(quotes.convert_to_invoice, self._ctx.actor, quote_id)
-        )
-        if invoice is None:
-            return None
-        self.reload()
-        self._ctx.notifier.info(f"{self.number} converted to {invoice.number}.")
-        self.open_document.emit(DocumentKind.INVOICE.value, invoice.id)
-        return invoice
+    def convert(self) -> None:
+        """Make the invoice from this quote (one transaction) and ask for it to be opened;
+        ``done`` carries the invoice."""
+        actor = self._ctx.actor
+
+        def go(quote_id: int) -> None:
+            def call(s: Session) -> tuple[InvoiceView, DocumentView]:
+                invoice = quotes.convert_to_invoice(s, actor, quote_id)
+                return invoice, quotes.get_quote(s, quote_id)
+
+            def converted(pair: tuple[InvoiceView, DocumentView]) -> None:
+                invoice, quote = pair
+                self._apply(quote)
+                self._ctx.notifier.info(f"{self.number} converted to {invoice.number}.")
+                self.open_document.emit(DocumentKind.INVOICE.value, invoice.id)
+
+            self._act("convert", call, converted, result=lambda pair: pair[0])
+
+        self._ready("convert", go)
 
     def open_invoice(self) -> None:
         if isinstance(self._view, QuoteView) and self._view.converted_invoice_id is not None:
@@ -1081,52 +1213,57 @@ class DocumentEditorViewModel(QObject):
         if isinstance(self._view, InvoiceView) and self._view.source_quote_id is not None:
             self.open_document.emit(DocumentKind.QUOTE.value, self._view.source_quote_id)
 
-    def duplicate(self) -> bool:
-        quote_id = self._ready("duplicate")
-        if quote_id is None:
-            return False
-        source = self.number
-        copy = self._attempt(
-            lambda: self._with_session(quotes.duplicate_quote, self._ctx.actor, quote_id)
-        )
-        if copy is None:
-            return False
-        self._apply(copy)
-        self._ctx.notifier.info(f"{copy.number} made from {source}; you are editing the copy.")
-        return True
+    def duplicate(self) -> None:
+        actor = self._ctx.actor
 
-    def delete(self) -> bool:
-        if self._view is None:
-            return False
+        def go(quote_id: int) -> None:
+            source = self.number
+
+            def duplicated(copy: QuoteView) -> None:
+                self._apply(copy)
+                self._ctx.notifier.info(
+                    f"{copy.number} made from {source}; you are editing the copy."
+                )
+
+            self._act("duplicate", lambda s: quotes.duplicate_quote(s, actor, quote_id), duplicated)
+
+        self._ready("duplicate", go)
+
+    def delete(self) -> None:
+        if self._view is None or self.busy:
+            return
         doc_id = self._view.id
         self._set_error("")
         delete = quotes.delete_quote if self.kind is DocumentKind.QUOTE else invoices.delete_invoice
-        number = self._attempt(lambda: self._with_session(delete, self._ctx.actor, doc_id))
-        if number is None:
-            return False
-        self._ctx.notifier.info(f"{number} deleted.")
-        self._view = None
-        self._dirty = False
-        self.closed.emit()
-        return True
+        actor = self._ctx.actor
+
+        def deleted(number: str) -> None:
+            self._ctx.notifier.info(f"{number} deleted.")
+            self._view = None
+            self._dirty = False
+            self.closed.emit()
+
+        self._act("delete", lambda s: delete(s, actor, doc_id), deleted)
 
     # -- invoice actions
-    def void(self, reason: str = "") -> bool:
-        return self._invoice_action("void", invoices.void_invoice, reason, "voided")
+    def void(self, reason: str = "") -> None:
+        self._invoice_action("void", invoices.void_invoice, reason, "voided")
 
-    def write_off(self, reason: str = "") -> bool:
-        return self._invoice_action("write_off", invoices.write_off_invoice, reason, "written off")
+    def write_off(self, reason: str = "") -> None:
+        self._invoice_action("write_off", invoices.write_off_invoice, reason, "written off")
 
-    def payment_form(self) -> PaymentViewModel | None:
-        """The form for recording a payment (saving pending edits first); None if not now."""
-        if self._ready("record_payment") is None:
-            return None
-        view = self._view
-        if not isinstance(view, InvoiceView):
-            return None
-        form = PaymentViewModel(self._ctx, view)
-        form.recorded.connect(self._payment_recorded)
-        return form
+    def payment_form(self, then: Callable[[PaymentViewModel], None]) -> None:
+        """The form for recording a payment, given to ``then`` once pending edits are saved."""
+
+        def go(_invoice_id: int) -> None:
+            view = self._view
+            if not isinstance(view, InvoiceView):
+                return
+            form = PaymentViewModel(self._ctx, view)
+            form.recorded.connect(self._payment_recorded)
+            then(form)
+
+        self._ready("record_payment", go)
 
     # -- which actions apply
     def actions(self) -> list[Action]:
@@ -1302,7 +1439,7 @@ class DocumentEditorViewModel(QObject):
     def _delivery_blocked(self) -> str:
         return "Save your changes first." if self._dirty else ""
 
-    def _apply(self, view: DocumentView) -> None:
+    def _apply(self, view: DocumentView, *, rows: list[AttachmentView] | None = None) -> None:
         self._view = view
         self.delivery.set_document(view)
         self._client_id = view.client_id
@@ -1322,7 +1459,7 @@ class DocumentEditorViewModel(QObject):
         self._tax_inclusive = view.tax_inclusive
         self._notes = view.notes or ""
         self._reset_flags()
-        self.files.set_document(view.id if isinstance(view, InvoiceView) else None)
+        self.files.set_document(view.id if isinstance(view, InvoiceView) else None, rows=rows)
         self.lines.set_lines([Line.of(item) for item in view.items])
         self._mark_loaded()
         self._recompute()
@@ -1353,26 +1490,19 @@ class DocumentEditorViewModel(QObject):
                 return index
         return len(self._shipping_choices) - 1
 
-    def _load_shop(self) -> None:
-        def load() -> ShopSettings:
-            with self._ctx.db.session() as s:
-                return shop_settings.get_settings(s)[0]
-
-        shop = self._attempt(load)
-        if shop is None:
-            return
+    def _take_shop(self, shop: ShopSettings) -> None:
         self._shop = shop
         # The amount shows in the field beside the picker, so the picker names the option only.
         options = [ShippingChoice(o.label, o.label, o.amount) for o in shop.shipping_options]
         self._shipping_choices = [NO_SHIPPING, *options, OTHER_SHIPPING]
 
-    def _get(self, document_id: int) -> DocumentView:
+    def _read(self, session: Session, document_id: int) -> DocumentView:
         if self.kind is DocumentKind.QUOTE:
-            return self._with_session(quotes.get_quote, document_id)
-        return self._with_session(invoices.get_invoice, document_id)
+            return quotes.get_quote(session, document_id)
+        return invoices.get_invoice(session, document_id)
 
     def _create(
-        self, session: Any, client_id: int, items: list[ItemInput], terms: DocumentTerms
+        self, session: Session, client_id: int, items: list[ItemInput], terms: DocumentTerms
     ) -> DocumentView:
         actor = self._ctx.actor
         if self.kind is DocumentKind.QUOTE:
@@ -1381,7 +1511,7 @@ class DocumentEditorViewModel(QObject):
 
     def _update(
         self,
-        session: Any,
+        session: Session,
         document_id: int,
         items: list[ItemInput],
         terms: DocumentTerms,
@@ -1396,28 +1526,77 @@ class DocumentEditorViewModel(QObject):
             session, actor, document_id, items, terms, expected_version=version
         )
 
-    def _with_session(self, call: Callable[..., T], *args: Any) -> T:
-        with self._ctx.db.session() as session:
-            return call(session, *args)
+    def _act(
+        self,
+        key: str,
+        call: Callable[[Session], T],
+        then: Callable[[T], None],
+        *,
+        result: Callable[[T], object] | None = None,
+    ) -> None:
+        """Run one write (or read) in the background; ``done`` tells its key and result."""
+        if self.busy:
+            return
 
-    def _conflict(self, exc: Conflict) -> None:
+        def finished(value: T) -> None:
+            then(value)
+            self.done.emit(key, result(value) if result is not None else value)
+
+        self._step = (key, finished)
+        self._act_pending = True
+        self._worker.run(call)
+
+    def _acted(self, value: Any) -> None:
+        self._act_pending = False
+        self._step[1](value)
+
+    def _act_failed(self, exc: BaseException) -> bool:
+        """A refusal is shown inline (a conflict as "changed elsewhere"); anything else goes
+        to the notifier with its details."""
+        key = self._step[0]
+        self._act_pending = False
+        handled = True
+        if isinstance(exc, _SaveConflict):
+            self._conflict(exc)
+        elif isinstance(exc, NotFound) and key == "reload":
+            self._ctx.notifier.warning(str(exc))
+            self.closed.emit()
+        elif isinstance(exc, ServiceError | MoneyError):
+            self._set_error(str(exc))
+        else:
+            handled = False
+        self.done.emit(key, None)
+        return handled
+
+    def _busy_changed(self) -> None:
+        self.busy_changed.emit()
+        self.changed.emit()
+        if self._open_pending or self._act_pending:
+            QTimer.singleShot(0, self._unanswered)  # after the loader has handed its answer
+
+    def _unanswered(self) -> None:
+        """A call ended with no answer (the connection was lost; the banner says so)."""
+        if self._open_pending and not self._opener.loading:
+            self._open_pending = False
+            self.opened.emit(False)
+        if self._act_pending and not self._worker.loading:
+            self._act_pending = False
+            self.done.emit(self._step[0], None)
+
+    def _conflict(self, exc: _SaveConflict) -> None:
         """A refusal on save: "changed elsewhere" if the saved version moved on, else a rule."""
         view = self._view
         if view is not None:
-            try:
-                current = self._get(view.id)
-            except NotFound:
+            if exc.gone:
                 self._set_stale(f"{view.number} was deleted at another counter.")
                 return
-            except ServiceError:
-                current = None
-            if current is not None and current.version != view.version:
+            if exc.current is not None and exc.current.version != view.version:
                 self._set_stale(
                     f"{view.number} was changed at another counter, so your edits were not saved."
                     " Reload to see the changes."
                 )
                 return
-        self._set_error(str(exc))
+        self._set_error(str(exc.conflict))
 
     def _set_stale(self, message: str) -> None:
         self._stale, self._stale_message = True, message
@@ -1428,60 +1607,61 @@ class DocumentEditorViewModel(QObject):
             self._error = message
             self.error_changed.emit()
 
-    def _unexpected(self, exc: Exception) -> None:
-        log.exception("editor.action_failed")
-        self._ctx.notifier.error(f"Something went wrong: {exc}", traceback.format_exc())
-
-    def _attempt(self, action: Callable[[], T]) -> T | None:
-        """Run a service call; a refusal is shown inline, anything else as an error."""
-        try:
-            result = action()
-        except (ServiceError, MoneyError) as exc:
-            self._set_error(str(exc))
-            return None
-        except Exception as exc:
-            self._unexpected(exc)
-            return None
-        return result
-
-    def _ready(self, key: str) -> int | None:
-        """The saved document's id for an action, saving pending edits first."""
+    def _ready(self, key: str, then: Callable[[int], None]) -> None:
+        """Give the saved document's id to ``then``, saving pending edits first; a refusal (or
+        nothing to do) ends in ``done`` with None."""
         action = self.action(key)
+        if self.busy:
+            return
         if self._view is None or action is None or not action.visible:
-            return None
+            self.done.emit(key, None)
+            return
         self._set_error("")
         if self._stale:
             self._set_error(f"{self._view.number} changed elsewhere; reload it first.")
-            return None
-        if self._dirty and self.editable and not self.save():
-            return None
-        return self._view.id if self._view is not None else None
+            self.done.emit(key, None)
+            return
 
-    def _transition(self, key: str, call: Callable[[Any, Any, int], QuoteView], verb: str) -> bool:
-        quote_id = self._ready(key)
-        if quote_id is None:
-            return False
-        done = self._attempt(lambda: self._with_session(call, self._ctx.actor, quote_id))
-        if done is None:
-            return False
-        self._apply(done)
-        self._ctx.notifier.info(f"{done.number} {verb}.")
-        return True
+        def go() -> None:
+            if self._view is not None:
+                then(self._view.id)
+
+        if self._dirty and self.editable:
+            self.save(then=go)
+        else:
+            go()
+
+    def _transition(
+        self, key: str, call: Callable[[Session, Any, int], QuoteView], verb: str
+    ) -> None:
+        actor = self._ctx.actor
+
+        def go(quote_id: int) -> None:
+            self._act(key, lambda s: call(s, actor, quote_id), self._transitioned(verb))
+
+        self._ready(key, go)
+
+    def _transitioned(self, verb: str) -> Callable[[DocumentView], None]:
+        def done(view: DocumentView) -> None:
+            self._apply(view)
+            self._ctx.notifier.info(f"{view.number} {verb}.")
+
+        return done
 
     def _invoice_action(
-        self, key: str, call: Callable[[Any, Any, int, str], InvoiceView], reason: str, verb: str
-    ) -> bool:
-        invoice_id = self._ready(key)
-        if invoice_id is None:
-            return False
-        done = self._attempt(
-            lambda: self._with_session(call, self._ctx.actor, invoice_id, reason.strip())
-        )
-        if done is None:
-            return False
-        self._apply(done)
-        self._ctx.notifier.info(f"{done.number} {verb}.")
-        return True
+        self,
+        key: str,
+        call: Callable[[Session, Any, int, str], InvoiceView],
+        reason: str,
+        verb: str,
+    ) -> None:
+        actor = self._ctx.actor
+        why = reason.strip()
+
+        def go(invoice_id: int) -> None:
+            self._act(key, lambda s: call(s, actor, invoice_id, why), self._transitioned(verb))
+
+        self._ready(key, go)
 
     def _payment_recorded(self, view: InvoiceView) -> None:
         self._apply(view)

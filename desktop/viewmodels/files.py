@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -425,9 +424,9 @@ class FilesViewModel(QObject):
             self._thumbs[sha] = ("ready", str(hit))
             return self._thumbs[sha]
         self._thumbs[sha] = ("pending", "")
-        storage = self._ctx.storage()
+        ctx = self._ctx
         bucket, key = tile.file.bucket, tile.file.storage_key
-        service.request(sha, lambda: storage.get(bucket, key))
+        service.request(sha, lambda: ctx.storage().get(bucket, key))  # opened on its worker
         return self._thumbs[sha]
 
     def _thumbnails(self) -> ThumbnailService:
@@ -467,9 +466,10 @@ class FilesViewModel(QObject):
         if not files:
             return None
         doc = self._document
-        db, actor, storage = self._ctx.db, self._ctx.actor, self._ctx.storage()
+        ctx, db, actor = self._ctx, self._ctx.db, self._ctx.actor
 
         def work(progress: Callable[[float], None], cancel: CancelToken) -> AddOutcome:
+            storage = ctx.storage()  # opening it may reach the network: here, not on the GUI
             added: list[OrderFileView] = []
             refused: list[tuple[str, str]] = []
             for number, path in enumerate(files):
@@ -528,12 +528,12 @@ class FilesViewModel(QObject):
             self._ctx.notifier.warning("Only an admin may delete order files.")
             self.deleted.emit(0)
             return
-        db, actor, storage = self._ctx.db, self._ctx.actor, self._ctx.storage()
+        ctx, actor = self._ctx, self._ctx.actor
         ids = [tile.id for tile in tiles]
 
         def delete(s: Session) -> list[str]:
             gone = [order_files.delete_order_file(s, actor, file_id).filename for file_id in ids]
-            maintenance.after_commit_drain(db, storage)
+            maintenance.after_commit_drain(ctx.db, ctx.storage())
             return gone
 
         self._deleter.run(delete)
@@ -695,11 +695,22 @@ class AttachmentsModel(QAbstractListModel):
         return None
 
 
+@dataclass(frozen=True)
+class _Attached:
+    added: list[str]
+    refused: list[str]  # "name was not attached: why"
+
+
 class DocumentFilesViewModel(QObject):
-    """Thumbnails of the order files a document's lines point at, and an invoice's attachments."""
+    """Thumbnails of the order files a document's lines point at, and an invoice's attachments.
+    Every read and write runs in the background; ``attached``, ``removed`` and ``exported``
+    tell when one is done."""
 
     thumbnail_changed = Signal(int)  # order file id
     attachments_changed = Signal()
+    attached = Signal(int)  # how many of the files were attached
+    removed = Signal(bool)  # whether the attachment was removed
+    exported = Signal(object)  # the copy's Path, or None when it could not be read
 
     def __init__(self, ctx: AppContext, *, thumbnails: ThumbnailService | None = None) -> None:
         super().__init__()
@@ -707,33 +718,77 @@ class DocumentFilesViewModel(QObject):
         self._service = thumbnails
         self._connected = False
         self._files: dict[int, OrderFileView | None] = {}
+        self._wanted: set[int] = set()
         self._thumbs: dict[str, tuple[str, str]] = {}
         self._invoice_id: int | None = None
         self.attachments = AttachmentsModel()
+        self._fetcher: Loader[dict[int, OrderFileView | None]] = Loader(
+            ctx, self._fetched, parent=self
+        )
+        self._lister: Loader[tuple[int, list[AttachmentView]]] = Loader(
+            ctx, self._listed, parent=self
+        )
+        self._attacher: Loader[_Attached] = Loader(
+            ctx, self._attach_done, on_failed=self._attach_failed, parent=self
+        )
+        self._remover: Loader[str] = Loader(
+            ctx, self._remove_done, on_failed=self._remove_failed, parent=self
+        )
+        self._exporter: Loader[Path] = Loader(
+            ctx, self.exported.emit, on_failed=self._export_failed, parent=self
+        )
 
     # -- order files
-    def set_document(self, invoice_id: int | None) -> None:
-        """The editor shows another document (``invoice_id`` None for quotes and new ones)."""
+    def set_document(
+        self, invoice_id: int | None, *, rows: list[AttachmentView] | None = None
+    ) -> None:
+        """The editor shows another document (``invoice_id`` None for quotes and new ones);
+        ``rows`` are its attachments when the editor read them already."""
         self._files.clear()
+        self._wanted.clear()
+        self._fetcher.drop()
         self._invoice_id = invoice_id
-        self.load_attachments()
+        if rows is not None or invoice_id is None:
+            self._lister.drop()
+            self._show_rows(rows or [])
+        else:
+            self.load_attachments()
+
+    def know(self, found: dict[int, OrderFileView | None]) -> None:
+        """Order files the editor read with the document: no read of their own."""
+        self._files.update(found)
 
     @property
     def takes_attachments(self) -> bool:
         return self._invoice_id is not None
 
     def file(self, file_id: int) -> OrderFileView | None:
-        if file_id not in self._files:
-            try:
-                with self._ctx.db.session() as s:
-                    self._files[file_id] = order_files.get_order_file(s, file_id)
-            except NotFound:
-                self._files[file_id] = None
-        return self._files[file_id]
+        """The file if it has been read; otherwise it is read in the background (None until
+        then, and ``thumbnail_changed`` says when it is there)."""
+        if file_id not in self._files and file_id not in self._wanted:
+            self._wanted.add(file_id)
+            QTimer.singleShot(0, self._fetch)  # one read for every line asking in this pass
+        return self._files.get(file_id)
+
+    def _fetch(self) -> None:
+        wanted = sorted(i for i in self._wanted if i not in self._files)
+        if wanted and not self._fetcher.loading:
+            self._fetcher.run(lambda s: _order_files(s, wanted))
+        elif wanted:
+            QTimer.singleShot(50, self._fetch)  # the read in flight ends first
+
+    def _fetched(self, found: dict[int, OrderFileView | None]) -> None:
+        self._files.update(found)
+        self._wanted.difference_update(found)
+        for file_id in found:
+            self.thumbnail_changed.emit(file_id)
 
     def thumbnail(self, file_id: int) -> tuple[str, str]:
         """("pending" | "ready" | "failed" | "gone", path or reason) for a line's file."""
-        found = self.file(file_id)
+        if file_id not in self._files:
+            self.file(file_id)
+            return ("pending", "")
+        found = self._files[file_id]
         if found is None:
             return ("gone", "")
         sha = found.sha256
@@ -745,18 +800,22 @@ class DocumentFilesViewModel(QObject):
             self._thumbs[sha] = ("ready", str(hit))
             return self._thumbs[sha]
         self._thumbs[sha] = ("pending", "")
-        storage = self._ctx.storage()
-        service.request(sha, lambda: storage.get(found.bucket, found.storage_key))
+        ctx, bucket, key = self._ctx, found.bucket, found.storage_key
+        service.request(sha, lambda: ctx.storage().get(bucket, key))  # opened on its worker
         return self._thumbs[sha]
 
     def mesh_work(self, file_id: int) -> Work:
-        found = self.file(file_id)
-        storage = self._ctx.storage()
+        """Reading the file's mesh, on a worker: the file's row too if it was not read yet."""
+        ctx, known = self._ctx, self._files.get(file_id)
 
         def work(progress: Callable[[float], None], cancel: CancelToken) -> trimesh.Trimesh:
+            found = known
+            if found is None:
+                with ctx.db.session() as s:
+                    found = _order_files(s, [file_id])[file_id]
             if found is None:
                 raise NotFound("That file was deleted.")
-            return load_mesh(storage.get(found.bucket, found.storage_key))
+            return load_mesh(ctx.storage().get(found.bucket, found.storage_key))
 
         return work
 
@@ -788,66 +847,119 @@ class DocumentFilesViewModel(QObject):
 
     # -- attachments
     def load_attachments(self) -> None:
-        rows: list[AttachmentView] = []
-        if self._invoice_id is not None:
-            invoice_id = self._invoice_id
-            rows = (
-                self._ctx.notifier.attempt(
-                    lambda: self._session(attachments.list_attachments, invoice_id)
-                )
-                or []
-            )
+        invoice_id = self._invoice_id
+        if invoice_id is None:
+            self._show_rows([])
+            return
+        self._lister.run(lambda s: (invoice_id, attachments.list_attachments(s, invoice_id)))
+
+    def _listed(self, listed: tuple[int, list[AttachmentView]]) -> None:
+        invoice_id, rows = listed
+        if invoice_id == self._invoice_id:
+            self._show_rows(rows)
+
+    def _show_rows(self, rows: list[AttachmentView]) -> None:
         self.attachments.set_rows(rows)
         self.attachments_changed.emit()
 
-    def attach(self, paths: Sequence[Path]) -> int:
-        """Check and attach PDFs and images; a refused file is named with its reason."""
+    @property
+    def busy(self) -> bool:
+        """Attaching or removing: the buttons wait."""
+        return self._attacher.loading or self._remover.loading
+
+    def attach(self, paths: Sequence[Path]) -> None:
+        """Check and attach PDFs and images in the background; a refused file is named with
+        its reason, and ``attached`` says how many went on."""
         if self._invoice_id is None:
             self._ctx.notifier.warning("Save the invoice before attaching files to it.")
-            return 0
-        added: list[str] = []
-        for path in paths:
-            try:
-                with self._ctx.db.session() as s:
-                    view = attachments.add_attachment(
-                        s, self._ctx.actor, self._ctx.storage(), self._invoice_id, Path(path)
-                    )
+            self.attached.emit(0)
+            return
+        if self._attacher.loading:
+            self._ctx.notifier.warning("Wait a moment: files are being attached.")
+            return
+        ctx, actor, invoice_id = self._ctx, self._ctx.actor, self._invoice_id
+        files = [Path(p) for p in paths]
+
+        def attach(s: Session) -> _Attached:
+            storage = ctx.storage()
+            added: list[str] = []
+            refused: list[str] = []
+            for path in files:
+                try:
+                    view = attachments.add_attachment(s, actor, storage, invoice_id, path)
+                except ServiceError as exc:
+                    refused.append(f"{path.name} was not attached: {exc}")
+                    continue
                 added.append(view.filename)
-            except ServiceError as exc:
-                self._ctx.notifier.warning(f"{Path(path).name} was not attached: {exc}")
-        if added:
-            what = added[0] if len(added) == 1 else f"{len(added)} files"
+            return _Attached(added, refused)
+
+        self._attacher.run(attach)
+
+    def _attach_done(self, done: _Attached) -> None:
+        for refusal in done.refused:
+            self._ctx.notifier.warning(refusal)
+        if done.added:
+            what = done.added[0] if len(done.added) == 1 else f"{len(done.added)} files"
             self._ctx.notifier.info(f"Attached {what}.")
         self.load_attachments()
-        return len(added)
+        self.attached.emit(len(done.added))
+
+    def _attach_failed(self, _exc: BaseException) -> bool:
+        self.load_attachments()
+        self.attached.emit(0)
+        return False
 
     def can_remove(self, row: AttachmentView) -> bool:
         actor = self._ctx.actor
         return actor.is_admin or (actor.user_id is not None and row.uploaded_by == actor.user_id)
 
-    def remove(self, row: AttachmentView) -> bool:
-        done = self._ctx.notifier.attempt(
-            partial(self._session, attachments.remove_attachment, self._ctx.actor, row.id)
-        )
-        if done is None:
-            return False
-        maintenance.after_commit_drain(self._ctx.db, self._ctx.storage())
-        self._ctx.notifier.info(f"Removed {row.filename}.")
+    def remove(self, row: AttachmentView) -> None:
+        """Remove the attachment in the background; its object goes from storage right after."""
+        if self._remover.loading:
+            return
+        ctx, actor = self._ctx, self._ctx.actor
+
+        def remove(s: Session) -> str:
+            attachments.remove_attachment(s, actor, row.id)
+            maintenance.after_commit_drain(ctx.db, ctx.storage())
+            return row.filename
+
+        self._remover.run(remove)
+
+    def _remove_done(self, filename: str) -> None:
+        self._ctx.notifier.info(f"Removed {filename}.")
         self.load_attachments()
-        return True
+        self.removed.emit(True)
 
-    def export(self, row: AttachmentView, folder: Path) -> Path | None:
-        """Write a copy into ``folder`` (to open it with the system's viewer)."""
+    def _remove_failed(self, _exc: BaseException) -> bool:
+        self.removed.emit(False)
+        return False
 
-        def write() -> Path:
-            data = self._session(attachments.read_attachment, self._ctx.storage(), row.id)
+    def export(self, row: AttachmentView, folder: Path) -> None:
+        """Write a copy into ``folder`` in the background (to open it with the system's
+        viewer); ``exported`` gives its path."""
+        ctx = self._ctx
+
+        def write(s: Session) -> Path:
+            data = attachments.read_attachment(s, ctx.storage(), row.id)
             folder.mkdir(parents=True, exist_ok=True)
             target = folder / row.filename
             target.write_bytes(data)
             return target
 
-        return self._ctx.notifier.attempt(write)
+        self._exporter.run(write)
 
-    def _session(self, call: Callable[..., T], *args: Any) -> T:
-        with self._ctx.db.session() as s:
-            return call(s, *args)
+    def _export_failed(self, _exc: BaseException) -> bool:
+        self.exported.emit(None)
+        return False
+
+
+def _order_files(s: Session, ids: Sequence[int]) -> dict[int, OrderFileView | None]:
+    """The order files of ``ids``, None for those deleted since."""
+    found: dict[int, OrderFileView | None] = {}
+    for file_id in ids:
+        try:
+            found[file_id] = order_files.get_order_file(s, file_id)
+        except NotFound:
+            found[file_id] = None
+    return found

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import logging
-import traceback
 from decimal import Decimal
 
 from PySide6.QtCore import QObject, Signal
+from sqlalchemy.orm import Session
 
 from core.enums import PaymentMethod
 from core.errors import ServiceError
 from core.money import MoneyError, format_money, parse_money
 from core.services import payments
 from core.services.invoices import InvoiceView
+from desktop.viewmodels.background import Loader
 from desktop.viewmodels.context import AppContext
 from desktop.viewmodels.documents import format_date
 
@@ -30,6 +31,7 @@ class PaymentViewModel(QObject):
 
     changed = Signal()
     recorded = Signal(object)  # InvoiceView after the payment
+    done = Signal(object)  # after every submit: the InvoiceView, or None when refused
 
     def __init__(self, ctx: AppContext, invoice: InvoiceView) -> None:
         super().__init__()
@@ -39,7 +41,15 @@ class PaymentViewModel(QObject):
         self._method = PaymentMethod.CASH
         self._reference = ""
         self._error = ""
-        self._busy = False
+        self._taking: tuple[Decimal, Decimal | None, PaymentMethod] = (
+            Decimal(0),
+            None,
+            self._method,
+        )
+        self._recorder: Loader[InvoiceView] = Loader(
+            ctx, self._recorded, on_failed=self._refused, parent=self
+        )
+        self._recorder.loading_changed.connect(lambda _b: self.changed.emit())
 
     # -- state
     @property
@@ -147,7 +157,12 @@ class PaymentViewModel(QObject):
 
     @property
     def can_submit(self) -> bool:
-        return not self.problem and not self._busy
+        return not self.problem and not self._recorder.loading
+
+    @property
+    def busy(self) -> bool:
+        """The payment is being recorded: the dialog says so and waits."""
+        return self._recorder.loading
 
     # -- commands
     def set_amount(self, text: str) -> None:
@@ -168,35 +183,40 @@ class PaymentViewModel(QObject):
             self._reference = text
             self.changed.emit()
 
-    def submit(self) -> bool:
-        """Record the payment; False with the refusal in ``error`` when it is not accepted."""
+    def submit(self) -> None:
+        """Record the payment in the background; ``done`` gives the invoice after it, or None
+        with the refusal in ``error`` when it is not accepted."""
+        if self._recorder.loading:
+            return
         problem = self.problem
         if problem:
             self._error = problem
             self.changed.emit()
-            return False
+            self.done.emit(None)
+            return
         amount = self.recorded_amount
         assert amount is not None
-        change = self.change
         new = payments.NewPayment(
             amount=amount, method=self._method, reference=self._reference.strip() or None
         )
-        self._busy = True
-        try:
-            with self._ctx.db.session() as session:
-                view = payments.record_payment(session, self._ctx.actor, self.invoice.id, new)
-        except (ServiceError, MoneyError) as exc:
-            self._error = str(exc)
-            return False
-        except Exception as exc:
-            log.exception("payment.failed")
-            self._error = f"Something went wrong: {exc}"
-            self._ctx.notifier.error(self._error, traceback.format_exc())
-            return False
-        finally:
-            self._busy = False
-            self.changed.emit()
-        label = next(text for method, text in COUNTER_METHODS if method is self._method)
+        actor, invoice_id = self._ctx.actor, self.invoice.id
+        self._taking = (amount, self.change, self._method)
+        self._error = ""
+        own = self._ctx.own_payments
+
+        def record(s: Session) -> InvoiceView:
+            view = payments.record_payment(s, actor, invoice_id, new)
+            # Marked here, at once after the commit: its live notice may reach the GUI thread
+            # before this result does, and the form toasts it itself.
+            if view.payments:
+                own.add(max(p.id for p in view.payments))
+            return view
+
+        self._recorder.run(record)
+
+    def _recorded(self, view: InvoiceView) -> None:
+        amount, change, method = self._taking
+        label = next(text for m, text in COUNTER_METHODS if m is method)
         given_back = f" Give {self._money(change)} change." if change is not None else ""
         self._ctx.notifier.info(
             f"{format_money(amount, view.currency)} by {label.lower()} recorded on {view.number}"
@@ -205,7 +225,13 @@ class PaymentViewModel(QObject):
             else f"{format_money(amount, view.currency)} by {label.lower()} recorded;"
             f" {view.number} is paid.{given_back}"
         )
-        if view.payments:  # the counter that took it has said so: its live notice stays quiet
-            self._ctx.own_payments.add(max(p.id for p in view.payments))
         self.recorded.emit(view)
-        return True
+        self.done.emit(view)
+
+    def _refused(self, exc: BaseException) -> bool:
+        """A refusal stays in the form; anything else also goes to the notifier."""
+        handled = isinstance(exc, ServiceError | MoneyError)
+        self._error = str(exc) if handled else f"Something went wrong: {exc}"
+        self.changed.emit()
+        self.done.emit(None)
+        return handled

@@ -14,6 +14,7 @@ from PySide6.QtCore import (
     QRect,
     QSize,
     Qt,
+    QTimer,
     QUrl,
     Signal,
 )
@@ -301,6 +302,7 @@ class DocumentEditorView(QWidget):
         self.confirm_remove: QMessageBox | None = None
         self.estimates_dialog: ConfirmDialog | None = None
         self._syncing = False
+        self._focus_when_open = False
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -309,7 +311,9 @@ class DocumentEditorView(QWidget):
         layout.addWidget(self._stale_banner())
         layout.addWidget(self._error_banner())
 
-        body = QHBoxLayout()
+        self.body = QWidget()  # greyed while the document is read
+        body = QHBoxLayout(self.body)
+        body.setContentsMargins(0, 0, 0, 0)
         body.setSpacing(14)
         left = QVBoxLayout()
         left.setSpacing(12)
@@ -319,7 +323,7 @@ class DocumentEditorView(QWidget):
         left.addWidget(self._notes_card())
         body.addLayout(left, 1)
         body.addWidget(self._side())
-        layout.addLayout(body, 1)
+        layout.addWidget(self.body, 1)
 
         self._shortcut(QKeySequence.StandardKey.Save, self._save)
         self._shortcut(QKeySequence("Ctrl+P"), self._record_payment)
@@ -363,10 +367,13 @@ class DocumentEditorView(QWidget):
         self.overdue_pill.setStyleSheet(pill_style("OVERDUE"))
         self.dirty_label = QLabel("● Unsaved changes")
         self.dirty_label.setObjectName("dirty")
+        self.busy_label = QLabel()  # "Opening…" / "Saving…" while the database answers
+        self.busy_label.setObjectName("pageSubtitle")
         title_row.addWidget(self.title)
         title_row.addWidget(self.status_pill, 0, Qt.AlignmentFlag.AlignVCenter)
         title_row.addWidget(self.overdue_pill, 0, Qt.AlignmentFlag.AlignVCenter)
         title_row.addWidget(self.dirty_label, 0, Qt.AlignmentFlag.AlignVCenter)
+        title_row.addWidget(self.busy_label, 0, Qt.AlignmentFlag.AlignVCenter)
         title_row.addStretch(1)
         titles.addLayout(title_row)
         # On a narrow window the subtitle gives way (ending in "…") before the actions do.
@@ -597,6 +604,7 @@ class DocumentEditorView(QWidget):
         self.attachments_empty.setObjectName("muted")
         layout.addWidget(self.attachments_empty)
         files.attachments_changed.connect(self._sync_attachments)
+        files.exported.connect(self._exported)
         return box
 
     def _notes_card(self) -> QFrame:
@@ -760,6 +768,10 @@ class DocumentEditorView(QWidget):
 
     # -- showing the view model
     def focus_first_field(self) -> None:
+        if self.vm.opening:  # greyed until it is read: focus then
+            self._focus_when_open = True
+            return
+        self._focus_when_open = False
         if self.vm.client_fixed:
             self.table.setFocus()
         else:
@@ -769,6 +781,11 @@ class DocumentEditorView(QWidget):
         vm = self.vm
         self._syncing = True
         try:
+            self.busy_label.setText(vm.busy_text)
+            self.busy_label.setVisible(vm.busy)
+            self.body.setEnabled(not vm.opening)
+            if self._focus_when_open and not vm.opening:
+                QTimer.singleShot(0, self.focus_first_field)
             self.title.setText(vm.number)
             base = vm.base_status
             self.status_pill.setText(status_label(base))
@@ -778,6 +795,12 @@ class DocumentEditorView(QWidget):
             self.overdue_pill.setVisible(vm.overdue)
             self.subtitle.setText(vm.subtitle)
             self.back_button.setText(f"← All {vm.kind.plural}")
+            if vm.opening_saved:  # not the document on screen yet: say what is happening
+                self.title.setText(vm.busy_text)
+                self.subtitle.setText(f"Reading the {vm.kind.value} from the database.")
+                self.status_pill.setVisible(False)
+                self.overdue_pill.setVisible(False)
+                self.busy_label.setVisible(False)
 
             editable = vm.editable
             if vm.client_id is not None or vm.client_fixed:
@@ -882,7 +905,7 @@ class DocumentEditorView(QWidget):
         problems = vm.problems
         self.problems.setText("\n".join(f"• {p}" for p in problems))
         self.problems.setVisible(bool(problems))
-        self.dirty_label.setVisible(vm.dirty)
+        self.dirty_label.setVisible(vm.dirty and not vm.opening)
 
     def _sync_banners(self) -> None:
         self.stale_banner.setVisible(self.vm.stale)
@@ -904,7 +927,7 @@ class DocumentEditorView(QWidget):
         if widget is None:
             return
         widget.setVisible(action.visible)
-        widget.setEnabled(action.enabled)
+        widget.setEnabled(action.enabled and not self.vm.busy)
         widget.setToolTip(action.tooltip)
 
     def _sync_payments(self) -> None:
@@ -994,8 +1017,9 @@ class DocumentEditorView(QWidget):
         if file_id is None:
             return None
         found = self.vm.files.file(file_id)
+        lines = self.vm.lines.lines
         dialog = MeshDialog(
-            found.filename if found is not None else "Deleted file",
+            found.filename if found is not None else lines[row].description,
             self.vm.files.mesh_work(file_id),
             self.vm.files.runner,
             parent=self,
@@ -1029,8 +1053,10 @@ class DocumentEditorView(QWidget):
         if chosen is None:
             return
         folder = Path(tempfile.gettempdir()) / "printdesk-attachments" / str(chosen.id)
-        copy = self.vm.files.export(chosen, folder)
-        if copy is not None:
+        self.vm.files.export(chosen, folder)  # opened when the copy is written
+
+    def _exported(self, copy: object) -> None:
+        if isinstance(copy, Path):
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(copy)))
 
     def remove_attachment(self) -> None:
@@ -1114,11 +1140,7 @@ class DocumentEditorView(QWidget):
         action = self.vm.action("record_payment")
         if action is None or not action.visible:
             return
-        form = self.vm.payment_form()
-        if form is None:
-            return
-        dialog = PaymentDialog(form, self)
-        dialog.open()
+        self.vm.payment_form(lambda form: PaymentDialog(form, self).open())
 
     def _run(self, key: str) -> None:
         vm = self.vm

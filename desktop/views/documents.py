@@ -250,6 +250,7 @@ class DocumentsPage(Page):
         self.editor_model.closed.connect(self._document_gone)
         self.editor_model.saved.connect(self.view_model.refresh)
         self.editor_model.open_document.connect(self._open_elsewhere)
+        self.editor_model.opened.connect(self._editor_opened)
         self.router.open_requested.connect(self._routed)
         self._show_header(True)
 
@@ -277,8 +278,8 @@ class DocumentsPage(Page):
             return
 
         def open_it() -> None:
-            if self.editor_model.load(document_id):
-                self._show_editor()
+            self.editor_model.load(document_id)  # the editor says "Opening…" until it is read
+            self._show_editor()
 
         self._unless_unsaved(open_it)
 
@@ -332,6 +333,10 @@ class DocumentsPage(Page):
     def _refresh_editor(self) -> None:
         if self.editing:
             self.editor_model.refresh()
+
+    def _editor_opened(self, ok: bool) -> None:
+        if not ok and self.editing:
+            self.show_list()  # nothing could be read: back to the list, the refusal told
 
     def _document_gone(self) -> None:
         self.show_list()

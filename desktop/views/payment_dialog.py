@@ -148,6 +148,7 @@ class PaymentDialog(QDialog):
         layout.addWidget(buttons)
 
         vm.changed.connect(self._sync)
+        vm.done.connect(self._submitted)
         self._sync()
         self.amount.selectAll()
         self.amount.setFocus()
@@ -168,8 +169,11 @@ class PaymentDialog(QDialog):
         self.record_button.setEnabled(vm.can_submit)
 
     def accept(self) -> None:
-        """Record, and close only when the payment was taken."""
-        if self.vm.submit():
+        """Record; the dialog closes only when the payment was taken."""
+        self.vm.submit()
+
+    def _submitted(self, view: object) -> None:
+        if view is not None:
             super().accept()
         else:
             self.amount.setFocus()

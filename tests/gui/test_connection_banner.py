@@ -112,3 +112,51 @@ def test_the_database_stops_and_starts_under_the_window(
     window.close()
     window.page("dashboard").vm._ctx.runner.wait()  # type: ignore[attr-defined]
     db.dispose()
+
+
+# (not no_gui_thread_sql yet: the whole window includes Quick order, converted separately)
+def test_saving_in_the_editor_while_the_database_is_down_keeps_the_typing(
+    qtbot: QtBot, own_server: OwnServer, admin: Actor, tmp_path: Path
+) -> None:
+    """Save pressed with the server gone: the banner says so, nothing is written, no toast
+    with a traceback, what was typed stays; once it is back, Save saves it."""
+    db = Database.from_url(own_server.url)
+    client = make_client(db)
+    with db.session() as s:
+        invoice = invoices.create_invoice(s, admin, client, [item(price="200.00")])
+    settings = QSettings(str(tmp_path / "printdesk.ini"), QSettings.Format.IniFormat)
+    window = build_main_window(db, admin, settings=settings)
+    qtbot.addWidget(window)
+    window.resize(1300, 860)
+    window.show()
+    qtbot.waitExposed(window)
+    invoices_page = window.page("invoices")
+    assert isinstance(invoices_page, DocumentsPage)
+    notices: list[Notice] = []
+    invoices_page.editor_model._ctx.notifier.posted.connect(notices.append)
+    window.shell.show("invoices")
+    invoices_page.open_document(invoice.id)
+    editor, vm = invoices_page.editor, invoices_page.editor_model
+    qtbot.waitUntil(lambda: vm.document_id == invoice.id and not vm.busy, timeout=10_000)
+
+    vm.set_notes("Matte black")
+    own_server.stop()
+    with qtbot.waitSignal(vm.done, timeout=15_000) as done:
+        qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
+    assert done.args == ["save", None]
+    qtbot.waitUntil(window.db_banner.isVisible, timeout=10_000)
+    assert vm.dirty and vm.notes == "Matte black" and editor.save_button.isEnabled()
+    assert invoices_page.editing and editor.title.text() == "INV-0001"
+    assert [n for n in notices if n.level is not Level.INFO] == []
+
+    own_server.start()
+    qtbot.waitUntil(lambda: not window.db_banner.isVisible(), timeout=15_000)
+    with qtbot.waitSignal(vm.done, timeout=15_000) as done:
+        qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
+    assert done.args[0] == "save" and done.args[1] is not None
+    with db.session() as s:
+        saved = invoices.get_invoice(s, invoice.id)
+    assert saved.notes == "Matte black" and saved.version == invoice.version + 1
+    window.close()
+    vm._ctx.runner.wait()
+    db.dispose()

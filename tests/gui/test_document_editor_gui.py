@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QLineEdit, QTableView
 from pytestqt.logging import _QtMessageCapture as QtLog
@@ -19,6 +20,8 @@ from core.services.line_items import DocumentTerms
 from desktop.viewmodels.document_editor import LineColumn
 from desktop.views.document_editor import ConfirmDialog, DocumentEditorView
 from tests.factories import item
+from tests.gui.editor_support import open_in
+from tests.gui.shots import keep_shot
 from tests.gui.test_documents_support import (
     add_clients,
     count,
@@ -28,6 +31,7 @@ from tests.gui.test_documents_support import (
 )
 
 CTRL = Qt.KeyboardModifier.ControlModifier
+pytestmark = pytest.mark.no_gui_thread_sql
 
 
 def cell_editor(qtbot: QtBot) -> QLineEdit:
@@ -88,6 +92,7 @@ def test_a_quote_typed_at_the_counter_becomes_an_invoice(
     qtbot.keyClick(quotes_page.list_view.table, Qt.Key.Key_N, CTRL)
     qtbot.waitUntil(lambda: quotes_page.editing)
     editor = quotes_page.editor
+    qtbot.waitUntil(lambda: not editor.vm.busy)  # the shop's terms are read
     qtbot.waitUntil(editor.client_edit.hasFocus)
     pick_client(qtbot, qtlog, editor, "Grace")
     assert editor.vm.client_name == "Grace Hopper"
@@ -130,6 +135,7 @@ def test_a_quote_typed_at_the_counter_becomes_an_invoice(
     qtbot.mouseClick(editor.buttons["convert"], Qt.MouseButton.LeftButton)
     # the new invoice opens on the Invoices screen
     qtbot.waitUntil(lambda: shell.screen == "invoices" and invoices_page.editing)
+    qtbot.waitUntil(lambda: invoices_page.editor_model.document_id is not None)  # read
     assert invoices_page.editor.title.text() == "INV-0001"
     assert invoices_page.isVisible()
     invoice_id = invoices_page.editor.vm.document_id
@@ -151,7 +157,7 @@ def test_a_refused_save_shows_why_and_keeps_the_typing(
     ctx = make_ctx(database, admin)
     window, quotes_page, _ = open_main_window(qtbot, ctx, make_shell(tmp_path))
     quotes_page.shell.show("quotes")
-    quotes_page.open_document(quote.id)
+    open_in(qtbot, quotes_page, quote.id)
     editor = quotes_page.editor
 
     # a line that cannot be saved: the problem is shown in the service's words, nothing written
@@ -196,7 +202,7 @@ def test_staff_cannot_delete_and_admins_confirm_first(
 
     staff_ctx = make_ctx(database, staff)
     window, _, invoices_page = open_main_window(qtbot, staff_ctx, make_shell(tmp_path))
-    invoices_page.open_document(invoice.id)
+    open_in(qtbot, invoices_page, invoice.id)
     menu = invoices_page.editor.menu_actions
     for key, why in (
         ("delete", "Only an admin may delete invoices."),
@@ -213,7 +219,7 @@ def test_staff_cannot_delete_and_admins_confirm_first(
     admin_ctx = make_ctx(database, admin)
     window, _, invoices_page = open_main_window(qtbot, admin_ctx, make_shell(tmp_path))
     invoices_page.activated()
-    invoices_page.open_document(invoice.id)
+    open_in(qtbot, invoices_page, invoice.id)
     invoices_page.editor.menu_actions["delete"].trigger()
 
     def confirm_dialog() -> ConfirmDialog:
@@ -239,7 +245,7 @@ def test_leaving_with_unsaved_edits_asks_first(
     ctx = make_ctx(database, admin)
     window, quotes_page, _ = open_main_window(qtbot, ctx, make_shell(tmp_path))
     quotes_page.shell.show("quotes")
-    quotes_page.open_document(quote.id)
+    open_in(qtbot, quotes_page, quote.id)
     editor = quotes_page.editor
     qtbot.keyClicks(editor.notes, "Matte black")
     assert editor.vm.dirty and editor.vm.notes == "Matte black"
@@ -282,7 +288,7 @@ def test_unsaved_changes_clears_when_the_values_are_put_back(
     ctx = make_ctx(database, admin)
     window, _, invoices_page = open_main_window(qtbot, ctx, make_shell(tmp_path))
     invoices_page.shell.show("invoices")
-    invoices_page.open_document(invoice.id)
+    open_in(qtbot, invoices_page, invoice.id)
     editor = invoices_page.editor
     assert not editor.dirty_label.isVisible()
 
@@ -307,4 +313,48 @@ def test_unsaved_changes_clears_when_the_values_are_put_back(
     assert not editor.delivery.note.isVisible()
     qtbot.mouseClick(editor.back_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not invoices_page.editing)
+    window.close()
+
+
+def test_the_editor_says_opening_and_saving_while_the_database_answers(
+    qtbot: QtBot, database: Database, admin: Actor, tmp_path: Path
+) -> None:
+    """A slow database (here: another transaction holding a lock the read waits for) leaves
+    the window responsive: the editor says "Opening…" with its fields greyed, then
+    "Saving…" with Save disabled, and the document is there when the database answers."""
+    clients = add_clients(database)
+    with database.session() as s:
+        invoice = invoices.create_invoice(s, admin, clients[0], [item("Bracket", "2", "12.50")])
+    ctx = make_ctx(database, admin)
+    window, _, invoices_page = open_main_window(qtbot, ctx, make_shell(tmp_path))
+    invoices_page.shell.show("invoices")
+    editor = invoices_page.editor
+
+    with database.engine.connect() as other:  # another counter's long transaction
+        other.exec_driver_sql("LOCK TABLE settings IN ACCESS EXCLUSIVE MODE")
+        invoices_page.open_document(invoice.id)
+        assert invoices_page.editing
+        qtbot.waitUntil(lambda: editor.title.text() == "Opening…")
+        assert editor.subtitle.text() == "Reading the invoice from the database."
+        assert not editor.body.isEnabled()
+        keep_shot(window, "editor-opening.png")
+        other.rollback()
+    qtbot.waitUntil(lambda: editor.title.text() == "INV-0001")
+    assert editor.body.isEnabled() and not editor.busy_label.isVisible()
+    assert editor.figures["total"].text() == "A$27.50"
+    keep_shot(window, "editor-loaded.png")
+
+    editor.vm.set_notes("Matte black")
+    with database.engine.connect() as other:
+        other.exec_driver_sql("LOCK TABLE invoices IN ACCESS EXCLUSIVE MODE")
+        qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: editor.busy_label.text() == "Saving…")
+        assert not editor.save_button.isEnabled()
+        qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)  # a second press: nothing
+        other.rollback()
+    qtbot.waitUntil(lambda: not editor.vm.busy and not editor.vm.dirty)
+    assert editor.save_button.isEnabled() and not editor.busy_label.isVisible()
+    with database.session() as s:
+        saved = invoices.get_invoice(s, invoice.id)
+    assert saved.notes == "Matte black" and saved.version == invoice.version + 1
     window.close()

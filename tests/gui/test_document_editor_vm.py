@@ -18,7 +18,11 @@ from desktop.viewmodels.document_editor import DocumentEditorViewModel, LineColu
 from desktop.viewmodels.documents import DocumentKind
 from desktop.viewmodels.payment import PaymentViewModel
 from tests.factories import item, make_client
+from tests.gui.editor_support import act, opened, refreshed, save, started, submitted
+from tests.gui.sql_watch import counting
 from tests.gui.test_documents_support import Notices, count, make_ctx
+
+pytestmark = pytest.mark.no_gui_thread_sql
 
 AWKWARD = (
     # description, quantity, unit price, line discount
@@ -41,24 +45,24 @@ def type_lines(vm: DocumentEditorViewModel, lines: tuple[tuple[str, str, str, st
 
 
 def new_editor(
-    database: Database, actor: Actor, kind: DocumentKind, client_id: int
+    qtbot: QtBot, database: Database, actor: Actor, kind: DocumentKind, client_id: int
 ) -> DocumentEditorViewModel:
     vm = DocumentEditorViewModel(make_ctx(database, actor), kind)
-    vm.new_document(client_id)
+    started(qtbot, vm, client_id)
     return vm
 
 
 @pytest.mark.parametrize("inclusive", [False, True])
 @pytest.mark.parametrize("kind", [DocumentKind.QUOTE, DocumentKind.INVOICE])
 def test_totals_as_typed_are_the_totals_the_service_saves(
-    database: Database, admin: Actor, kind: DocumentKind, inclusive: bool
+    qtbot: QtBot, database: Database, admin: Actor, kind: DocumentKind, inclusive: bool
 ) -> None:
     with database.session() as s:
         shop_settings.update_settings(
             s, admin, {"tax": {"rate": "0.15", "inclusive": inclusive, "name": "GST"}}
         )
     client = make_client(database)
-    vm = new_editor(database, admin, kind, client)
+    vm = new_editor(qtbot, database, admin, kind, client)
     type_lines(vm, AWKWARD)
     vm.set_discount_type(DiscountType.PERCENT)
     vm.set_discount_text("7.5")
@@ -69,7 +73,7 @@ def test_totals_as_typed_are_the_totals_the_service_saves(
     assert shown is not None and not vm.problems
     assert vm.tax_text.startswith("GST 15 %")
 
-    assert vm.save()
+    assert save(qtbot, vm)
     saved = vm.document
     assert saved is not None
     assert (saved.subtotal, saved.discount_total, saved.tax_total, saved.total) == (
@@ -83,8 +87,8 @@ def test_totals_as_typed_are_the_totals_the_service_saves(
     assert [i.line_total for i in saved.items] == [c.total for c in vm.lines.checked]
 
 
-def test_totals_follow_each_keystroke(database: Database, admin: Actor) -> None:
-    vm = new_editor(database, admin, DocumentKind.QUOTE, make_client(database))
+def test_totals_follow_each_keystroke(qtbot: QtBot, database: Database, admin: Actor) -> None:
+    vm = new_editor(qtbot, database, admin, DocumentKind.QUOTE, make_client(database))
     seen: list[str] = []
     vm.totals_changed.connect(lambda: seen.append(vm.money(vm.totals.total if vm.totals else None)))
     vm.set_line_field(0, LineColumn.DESCRIPTION, "Bracket")
@@ -97,12 +101,14 @@ def test_totals_follow_each_keystroke(database: Database, admin: Actor) -> None:
     assert vm.dirty
 
 
-def test_save_writes_the_rows_and_keeps_the_order(database: Database, admin: Actor) -> None:
-    vm = new_editor(database, admin, DocumentKind.QUOTE, make_client(database))
+def test_save_writes_the_rows_and_keeps_the_order(
+    qtbot: QtBot, database: Database, admin: Actor
+) -> None:
+    vm = new_editor(qtbot, database, admin, DocumentKind.QUOTE, make_client(database))
     type_lines(vm, AWKWARD[:3])
     vm.move_line(2, -1)  # the housing goes up to line 2
     vm.set_notes("Black, matte finish")
-    assert vm.save()
+    assert save(qtbot, vm)
     assert not vm.dirty
     assert vm.number == "QT-0001"
     quote_id = vm.document_id
@@ -121,14 +127,16 @@ def test_save_writes_the_rows_and_keeps_the_order(database: Database, admin: Act
 
     # editing it again updates the same quote with its version
     vm.remove_line(0)
-    assert vm.save()
+    assert save(qtbot, vm)
     with database.session() as s:
         again = quotes.get_quote(s, quote_id)
     assert len(again.items) == 2 and again.version > saved.version
 
 
-def test_problems_are_shown_inline_in_the_services_words(database: Database, admin: Actor) -> None:
-    vm = new_editor(database, admin, DocumentKind.INVOICE, make_client(database))
+def test_problems_are_shown_inline_in_the_services_words(
+    qtbot: QtBot, database: Database, admin: Actor
+) -> None:
+    vm = new_editor(qtbot, database, admin, DocumentKind.INVOICE, make_client(database))
     type_lines(vm, (("Bracket", "1", "10.00", ""), ("Gear", "0", "5.00", "")))
     assert vm.problems == ["Line 2: the quantity must be more than zero."]
     vm.set_line_field(1, LineColumn.QUANTITY, "2")
@@ -145,27 +153,29 @@ def test_problems_are_shown_inline_in_the_services_words(database: Database, adm
     assert vm.problems == ["The discount cannot be more than 100 %."]
     assert vm.totals is None
 
-    assert not vm.save()  # nothing is written, and every typed value is still there
+    assert not save(qtbot, vm)  # nothing is written, and every typed value is still there
     assert count(database, Invoice) == 0
     assert vm.discount_text == "120"
     assert [line.quantity for line in vm.lines.lines] == ["1", "2"]
 
 
-def test_a_new_document_needs_a_client(database: Database, admin: Actor) -> None:
+def test_a_new_document_needs_a_client(qtbot: QtBot, database: Database, admin: Actor) -> None:
     vm = DocumentEditorViewModel(make_ctx(database, admin), DocumentKind.QUOTE)
-    vm.new_document()
+    started(qtbot, vm)
     type_lines(vm, (("Bracket", "1", "10.00", ""),))
-    assert not vm.save()
+    assert not save(qtbot, vm)
     assert vm.problems == ["Choose the client this quote is for."]
     assert count(database, Quote) == 0
 
 
-def test_a_change_at_another_counter_is_never_overwritten(database: Database, admin: Actor) -> None:
+def test_a_change_at_another_counter_is_never_overwritten(
+    qtbot: QtBot, database: Database, admin: Actor
+) -> None:
     client = make_client(database)
     with database.session() as s:
         quote = quotes.create_quote(s, admin, client, [item("Bracket", "2", "10.00")])
     vm = DocumentEditorViewModel(make_ctx(database, admin), DocumentKind.QUOTE)
-    assert vm.load(quote.id)
+    assert opened(qtbot, vm, quote.id)
     # another counter edits the same quote first
     with database.session() as s:
         quotes.update_quote(
@@ -177,30 +187,30 @@ def test_a_change_at_another_counter_is_never_overwritten(database: Database, ad
             expected_version=quote.version,
         )
     vm.set_line_field(0, LineColumn.QUANTITY, "3")
-    assert not vm.save()
+    assert not save(qtbot, vm)
     assert vm.stale and "changed at another counter" in vm.stale_message
     assert vm.lines.lines[0].quantity == "3"  # what was typed is still there
     with database.session() as s:
         assert quotes.get_quote(s, quote.id).items[0].quantity == Decimal("5")
 
-    vm.reload()
+    act(qtbot, vm, "reload", vm.reload)
     assert not vm.stale and not vm.dirty
     assert vm.lines.lines[0].quantity == "5"
 
 
 def test_refresh_follows_a_clean_editor_and_warns_a_dirty_one(
-    database: Database, admin: Actor
+    qtbot: QtBot, database: Database, admin: Actor
 ) -> None:
     client = make_client(database)
     with database.session() as s:
         inv = invoices.create_invoice(s, admin, client, [item("Bracket", "1", "40.00")])
     vm = DocumentEditorViewModel(make_ctx(database, admin), DocumentKind.INVOICE)
-    vm.load(inv.id)
+    assert opened(qtbot, vm, inv.id)
     with database.session() as s:
         payments.record_payment(
             s, admin, inv.id, payments.NewPayment(Decimal("4.00"), PaymentMethod.CASH)
         )
-    vm.refresh()
+    refreshed(qtbot, vm)
     assert not vm.stale
     assert vm.amount_paid == Decimal("4.00") and len(vm.payments) == 1
 
@@ -209,11 +219,13 @@ def test_refresh_follows_a_clean_editor_and_warns_a_dirty_one(
         payments.record_payment(
             s, admin, inv.id, payments.NewPayment(Decimal("6.00"), PaymentMethod.CASH)
         )
-    vm.refresh()
+    refreshed(qtbot, vm)
     assert vm.stale and vm.notes == "Call before delivery"
 
 
-def test_a_refused_save_keeps_what_was_typed(database: Database, admin: Actor) -> None:
+def test_a_refused_save_keeps_what_was_typed(
+    qtbot: QtBot, database: Database, admin: Actor
+) -> None:
     client = make_client(database)
     with database.session() as s:
         inv = invoices.create_invoice(s, admin, client, [item("Bracket", "2", "50.00")])
@@ -222,9 +234,9 @@ def test_a_refused_save_keeps_what_was_typed(database: Database, admin: Actor) -
             s, admin, inv.id, payments.NewPayment(Decimal("100.00"), PaymentMethod.CASH)
         )
     vm = DocumentEditorViewModel(make_ctx(database, admin), DocumentKind.INVOICE)
-    vm.load(inv.id)
+    assert opened(qtbot, vm, inv.id)
     vm.set_line_field(0, LineColumn.QUANTITY, "1")  # the total would go below what was paid
-    assert not vm.save()
+    assert not save(qtbot, vm)
     assert "has 100.00 paid; its total cannot go below that" in vm.error
     assert not vm.stale and vm.dirty
     assert vm.lines.lines[0].quantity == "1"
@@ -235,9 +247,9 @@ def test_a_refused_save_keeps_what_was_typed(database: Database, admin: Actor) -
 def test_quote_actions_through_to_the_invoice(
     qtbot: QtBot, database: Database, admin: Actor
 ) -> None:
-    vm = new_editor(database, admin, DocumentKind.QUOTE, make_client(database))
+    vm = new_editor(qtbot, database, admin, DocumentKind.QUOTE, make_client(database))
     type_lines(vm, (("Bracket", "2", "25.00", ""),))
-    assert vm.save()
+    assert save(qtbot, vm)
     assert [a.key for a in vm.actions() if a.visible] == [
         "save",
         "send",
@@ -247,11 +259,11 @@ def test_quote_actions_through_to_the_invoice(
         "duplicate",
         "delete",
     ]
-    assert vm.send() and vm.status == "PENDING"
-    assert vm.accept() and vm.status == "ACCEPTED"
+    assert act(qtbot, vm, "send", vm.send) and vm.status == "PENDING"
+    assert act(qtbot, vm, "accept", vm.accept) and vm.status == "ACCEPTED"
     assert not vm.editable
     with qtbot.waitSignal(vm.open_document) as opened:
-        invoice = vm.convert()
+        invoice = act(qtbot, vm, "convert", vm.convert)
     assert invoice is not None
     assert opened.args == ["invoice", invoice.id]
     assert vm.status == "CONVERTED"
@@ -260,38 +272,38 @@ def test_quote_actions_through_to_the_invoice(
         assert invoices.get_invoice(s, invoice.id).total == Decimal("55.00")
 
 
-def test_actions_save_pending_edits_first(database: Database, admin: Actor) -> None:
-    vm = new_editor(database, admin, DocumentKind.QUOTE, make_client(database))
+def test_actions_save_pending_edits_first(qtbot: QtBot, database: Database, admin: Actor) -> None:
+    vm = new_editor(qtbot, database, admin, DocumentKind.QUOTE, make_client(database))
     type_lines(vm, (("Bracket", "2", "25.00", ""),))
-    assert vm.save()
+    assert save(qtbot, vm)
     vm.set_line_field(0, LineColumn.QUANTITY, "4")
-    assert vm.send()
+    assert act(qtbot, vm, "send", vm.send)
     assert vm.document is not None and vm.document.total == Decimal("110.00")
 
 
-def test_staff_see_why_they_cannot_delete(database: Database, staff: Actor) -> None:
-    vm = new_editor(database, staff, DocumentKind.INVOICE, make_client(database))
+def test_staff_see_why_they_cannot_delete(qtbot: QtBot, database: Database, staff: Actor) -> None:
+    vm = new_editor(qtbot, database, staff, DocumentKind.INVOICE, make_client(database))
     type_lines(vm, (("Bracket", "1", "25.00", ""),))
-    assert vm.save()
+    assert save(qtbot, vm)
     delete = vm.action("delete")
     assert delete is not None and delete.visible and not delete.enabled
     assert delete.tooltip == "Only an admin may delete invoices."
-    assert not vm.delete()
+    assert not act(qtbot, vm, "delete", vm.delete)
     assert vm.error == "Only an admin may delete invoices."
     assert count(database, Invoice) == 1
 
 
-def test_duplicate_opens_the_copy(database: Database, admin: Actor) -> None:
-    vm = new_editor(database, admin, DocumentKind.QUOTE, make_client(database))
+def test_duplicate_opens_the_copy(qtbot: QtBot, database: Database, admin: Actor) -> None:
+    vm = new_editor(qtbot, database, admin, DocumentKind.QUOTE, make_client(database))
     type_lines(vm, (("Bracket", "2", "25.00", ""),))
-    assert vm.save()
-    assert vm.decline()
-    assert vm.duplicate()
+    assert save(qtbot, vm)
+    assert act(qtbot, vm, "decline", vm.decline)
+    assert act(qtbot, vm, "duplicate", vm.duplicate)
     assert vm.number == "QT-0002" and vm.status == "DRAFT" and vm.editable
     assert count(database, Quote, status=QuoteStatus.DECLINED.value) == 1
 
 
-def test_part_payment_then_overpayment(database: Database, admin: Actor) -> None:
+def test_part_payment_then_overpayment(qtbot: QtBot, database: Database, admin: Actor) -> None:
     client = make_client(database)
     with database.session() as s:
         inv = invoices.create_invoice(s, admin, client, [item("Bracket", "1", "100.00")])
@@ -306,7 +318,9 @@ def test_part_payment_then_overpayment(database: Database, admin: Actor) -> None
     assert form.hint == "A part payment: A$70.00 will still be owed."
     with pytest.raises(ValueError):
         form.set_method(PaymentMethod.STRIPE)
-    assert form.submit()
+    with counting(database.engine) as statements:
+        assert submitted(qtbot, form)
+    assert len(statements) <= 5, statements  # the service's own, nothing more from the form
     assert any("A$70.00 still owed" in text for text in notices.texts)
     with database.session() as s:
         after = invoices.get_invoice(s, inv.id)
@@ -318,8 +332,29 @@ def test_part_payment_then_overpayment(database: Database, admin: Actor) -> None
     again.set_method(PaymentMethod.BANK_TRANSFER)  # cash over the balance gives change instead
     assert not again.can_submit
     assert again.problem == "A$70.01 is more than the A$70.00 still owed on INV-0001."
-    assert not again.submit()
+    assert not submitted(qtbot, again)
     assert again.error == "A$70.01 is more than the A$70.00 still owed on INV-0001."
     assert count(database, Payment) == 1
     again.set_amount("abc")
     assert not again.can_submit and "not a number" in again.problem
+
+
+def test_opening_an_invoice_reads_in_three_statements(
+    qtbot: QtBot, database: Database, admin: Actor
+) -> None:
+    """The shop's terms, the invoice with its lines, client, payments and refunds, and its
+    attachments: however many lines and payments it has."""
+    client = make_client(database)
+    lines = [item(f"Part {n}", "1", "10.00") for n in range(6)]
+    with database.session() as s:
+        inv = invoices.create_invoice(s, admin, client, lines)
+        for amount in ("5.00", "6.00"):
+            payments.record_payment(
+                s, admin, inv.id, payments.NewPayment(Decimal(amount), PaymentMethod.CASH)
+            )
+    vm = DocumentEditorViewModel(make_ctx(database, admin), DocumentKind.INVOICE)
+    with counting(database.engine) as statements:
+        assert opened(qtbot, vm, inv.id)
+    assert vm.number == inv.number and len(vm.payments) == 2 and len(vm.lines.lines) == 6
+    assert vm.amount_paid == Decimal("11.00")
+    assert len(statements) <= 3, "\n".join(statements)

@@ -214,7 +214,7 @@ def test_chips_and_search_filter_the_list_on_screen(
     second = page.view_model.model.row_at(1)
     assert second is not None
     qtbot.keyClick(view.table, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: page.editing)
+    qtbot.waitUntil(lambda: page.editing and not page.editor_model.busy)  # read
     assert page.editor.title.text() == second.number
 
     # back to the list, where the row just edited is still selected; a double-click opens another
@@ -227,7 +227,7 @@ def test_chips_and_search_filter_the_list_on_screen(
     # QTest's double-click is the second press alone; a person's starts with a click
     qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=cell)
     qtbot.mouseDClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=cell)
-    qtbot.waitUntil(lambda: page.editing)
+    qtbot.waitUntil(lambda: page.editing and not page.editor_model.busy)
     assert page.editor.title.text() == first.number
     window.close()
 
@@ -244,7 +244,7 @@ def test_an_empty_shop_says_how_to_start(
     assert view.empty_title.text() == "No quotes yet"
     assert view.empty_action.text() == "New quote"
     qtbot.mouseClick(view.empty_action, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: quotes_page.editing)
+    qtbot.waitUntil(lambda: quotes_page.editing and not quotes_page.editor_model.busy)
     assert quotes_page.editor.title.text() == "New quote"
     window.close()
 
@@ -276,7 +276,7 @@ def test_the_dashboard_can_open_overdue_invoices_and_others_a_document(
     assert page.view_model.model.rowCount() == 1
 
     DocumentRouter.of(shell).open(DocumentKind.INVOICE, late.id)  # e.g. from a client's page
-    qtbot.waitUntil(lambda: page.editing)
+    qtbot.waitUntil(lambda: page.editing and not page.editor_model.busy)
     assert page.editor.overdue_pill.isVisible()
     assert page.editor.overdue_pill.text().startswith("Overdue · was due")
     window.close()

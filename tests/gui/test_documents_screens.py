@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 from pytestqt.qtbot import QtBot
@@ -17,10 +18,14 @@ from core.actor import Actor
 from core.db.engine import Database
 from core.services import quotes
 from desktop.viewmodels.document_editor import LineColumn
+from desktop.viewmodels.payment import PaymentViewModel
 from desktop.views.documents import DocumentsPage, build_invoices_page, build_quotes_page
 from desktop.views.payment_dialog import PaymentDialog
 from desktop.views.theme import STYLESHEET
+from tests.gui.editor_support import open_in, save
 from tests.gui.test_documents_support import make_ctx, make_shell, seed_shop
+
+pytestmark = pytest.mark.no_gui_thread_sql
 
 SIZE = (1240, 860)
 
@@ -75,11 +80,11 @@ def test_screens_look_like_a_product(
     qtbot.waitUntil(lambda: invoices_page.view_model.model.rowCount() >= 26)
     _not_blank(_shot(invoices_window, "invoices.png", tmp_path))
 
-    invoices_page.open_document(shop.showcase_invoice)
+    open_in(qtbot, invoices_page, shop.showcase_invoice)
     assert invoices_page.editing
     _not_blank(_shot(invoices_window, "invoice_editor.png", tmp_path))
 
-    quotes_page.open_document(shop.showcase_quote)
+    open_in(qtbot, quotes_page, shop.showcase_quote)
     _not_blank(_shot(quotes_window, "quote_editor.png", tmp_path))
 
     # the smallest main window (1100×700) leaves the page 900 wide beside the rail
@@ -91,23 +96,28 @@ def test_screens_look_like_a_product(
     quotes_page.editor_model.set_notes("Matte black, please")
     with database.session() as s:
         quotes.send_quote(s, admin, shop.showcase_quote)
-    quotes_page.refresh()
+    with qtbot.waitSignal(quotes_page.editor_model.refreshed):
+        quotes_page.refresh()
     assert quotes_page.editor.stale_banner.isVisible()
     _not_blank(_shot(quotes_window, "quote_stale.png", tmp_path))
 
     # a new quote with a mistake, after Save was pressed
     quotes_page.new_document()
     vm = quotes_page.editor_model
+    qtbot.waitUntil(lambda: not vm.busy)  # the shop's terms are read
     vm.set_line_field(0, LineColumn.DESCRIPTION, "Drone arm bracket, PETG")
     vm.set_line_field(0, LineColumn.UNIT_PRICE, "18.40")
     vm.add_line()
     vm.set_line_field(1, LineColumn.DESCRIPTION, "Gear set")
     vm.set_line_field(1, LineColumn.QUANTITY, "0")
     vm.set_line_field(1, LineColumn.UNIT_PRICE, "84")
-    assert not vm.save()
+    assert save(qtbot, vm) is None
     _not_blank(_shot(quotes_window, "quote_new.png", tmp_path))
 
-    form = invoices_page.editor_model.payment_form()
+    forms: list[PaymentViewModel] = []
+    invoices_page.editor_model.payment_form(forms.append)
+    qtbot.waitUntil(lambda: bool(forms))
+    form = forms[0]
     assert form is not None
     dialog = PaymentDialog(form, invoices_page)
     dialog.show()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QMainWindow
 from pytestqt.qtbot import QtBot
@@ -27,7 +28,10 @@ from desktop.views.document_editor import DocumentEditorView
 from desktop.views.theme import STYLESHEET
 from tests.documents.test_estimated_lines_pdf import _estimated_item
 from tests.factories import item, make_client
+from tests.gui.editor_support import opened
 from tests.gui.shots import keep_shot
+
+pytestmark = pytest.mark.no_gui_thread_sql
 
 
 def _invoices(database: Database) -> int:
@@ -55,7 +59,7 @@ def test_estimated_lines_are_marked_and_converting_asks(
     window.resize(1280, 800)
     window.show()
     qtbot.waitExposed(window)
-    assert vm.load(quote.id)
+    assert opened(qtbot, vm, quote.id)
 
     lines = vm.lines
     assert lines.index(0, LineColumn.DESCRIPTION).data(ESTIMATE_ROLE) == ESTIMATE_BADGE
@@ -86,14 +90,14 @@ def test_estimated_lines_are_marked_and_converting_asks(
 
 
 def test_a_price_typed_over_the_estimate_is_no_longer_marked(
-    ctx: AppContext, database: Database, admin: Actor, tmp_path: Path
+    qtbot: QtBot, ctx: AppContext, database: Database, admin: Actor, tmp_path: Path
 ) -> None:
     estimated = _estimated_item(database, admin, tmp_path)
     client_id = make_client(database)
     with database.session() as s:
         quote = quotes.create_quote(s, admin, client_id, [estimated])
     vm = DocumentEditorViewModel(ctx, DocumentKind.QUOTE)
-    assert vm.load(quote.id)
+    assert opened(qtbot, vm, quote.id)
     price = vm.lines.index(0, LineColumn.UNIT_PRICE)
     assert vm.estimated_lines == 1 and vm.estimates_question("convert")
     assert vm.estimates_question("duplicate").startswith("1 line is an estimate")

@@ -27,11 +27,13 @@ from desktop.viewmodels.document_editor import DocumentEditorViewModel, LineColu
 from desktop.viewmodels.documents import DocumentKind
 from desktop.views.document_editor import DocumentEditorView
 from desktop.views.theme import STYLESHEET
+from tests.gui.editor_support import opened
 from tests.gui.files_support import CUBE, Shop, make_context, seed_files, thumbnail_service
 from tests.gui.test_documents_support import Notices
 from workers.thumbnails import ThumbnailService
 
 SIZE = (1440, 900)
+pytestmark = pytest.mark.no_gui_thread_sql
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -78,7 +80,7 @@ def _open(
     window.resize(*SIZE)
     window.show()
     qtbot.waitExposed(window)
-    assert vm.load(document_id)
+    assert opened(qtbot, vm, document_id)
     return view, window, Notices(ctx.notifier)
 
 
@@ -147,7 +149,10 @@ def test_an_invoice_takes_attachments_and_removes_them(
     fake = tmp_path / "invoice.pdf"
     fake.write_bytes(CUBE.read_bytes())  # a model renamed .pdf
     photo = _png(tmp_path / "finished part.png")
-    assert view.vm.files.attach([pdf, fake, photo]) == 2
+    with qtbot.waitSignal(view.vm.files.attached, timeout=10_000) as attached:
+        view.vm.files.attach([pdf, fake, photo])
+    assert attached.args == [2]
+    qtbot.waitUntil(lambda: view.vm.files.attachments.rowCount() == 2)  # listed again
     assert any(t.startswith("invoice.pdf was not attached: ") for t in notices.texts)
     rows = view.vm.files.attachments.rows
     assert [r.filename for r in rows] == ["delivery note.pdf", "finished part.png"]

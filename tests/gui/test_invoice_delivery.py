@@ -35,6 +35,7 @@ from desktop.viewmodels.invoice_delivery import DeliveryServices, LinkState
 from desktop.viewmodels.notifier import Level
 from desktop.views.document_editor import DocumentEditorView
 from desktop.views.theme import STYLESHEET
+from tests.gui.editor_support import load_and_wait
 from tests.gui.shots import keep_shot
 from tests.gui.test_documents_support import Notices, make_ctx
 from tests.mail.conftest import SENDER, Mailbox, free_port
@@ -94,7 +95,7 @@ def open_invoice(
     notices = Notices(ctx.notifier)
     invoice = new_invoice(database, actor)
     vm = DocumentEditorViewModel(ctx, DocumentKind.INVOICE, delivery=delivery)
-    assert vm.load(invoice.id)
+    assert load_and_wait(vm, invoice.id)
     return vm, notices
 
 
@@ -242,10 +243,10 @@ def test_expired_link_and_unsaved_edits(
 def test_new_documents_have_no_delivery_card(database: Database, staff: Actor) -> None:
     ctx = make_ctx(database, staff)
     vm = DocumentEditorViewModel(ctx, DocumentKind.QUOTE)
-    vm.new_document()
+    assert load_and_wait(vm)
     assert not vm.delivery.visible
     vm = DocumentEditorViewModel(ctx, DocumentKind.INVOICE)
-    vm.new_document()
+    assert load_and_wait(vm)
     assert not vm.delivery.visible
 
 
@@ -386,7 +387,7 @@ def test_the_quote_editor_makes_the_pdf_and_emails_the_quote(
     ctx = make_ctx(database, staff)
     notices = Notices(ctx.notifier)
     vm = DocumentEditorViewModel(ctx, DocumentKind.QUOTE, delivery=services(gateway, storage, port))
-    assert vm.load(quote.id)
+    assert load_and_wait(vm, quote.id)
     window, editor = _editor_window(qtbot, vm)
     card = editor.delivery
     assert card.isVisible() and card.title.text() == "PDF & email"

@@ -15,6 +15,7 @@ from core.db.engine import Database
 from desktop.app import build_main_window
 from desktop.views.documents import DocumentsPage
 from desktop.views.main_window import MainWindow
+from tests.gui.editor_support import open_in
 from tests.gui.shots import keep_shot
 from tests.gui.test_documents_support import seed_shop
 
@@ -75,9 +76,9 @@ def test_no_button_label_is_clipped(
             window.shell.show(str(key))
             page = window.page(str(key))
             if name == "quote editor" and isinstance(page, DocumentsPage):
-                page.open_document(shop.showcase_quote)
+                open_in(qtbot, page, shop.showcase_quote)
             elif name == "invoice editor" and isinstance(page, DocumentsPage):
-                page.open_document(shop.showcase_invoice)
+                open_in(qtbot, page, shop.showcase_invoice)
             QCoreApplication.processEvents()
             qtbot.waitUntil(lambda: window.size().width() == width)
             for button in visible_buttons(window):

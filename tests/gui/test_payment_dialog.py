@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -16,6 +17,7 @@ from core.enums import InvoiceStatus, PaymentMethod
 from core.services import invoices, payments
 from desktop.views.payment_dialog import PaymentDialog
 from tests.factories import item
+from tests.gui.editor_support import open_in
 from tests.gui.shots import keep_shot
 from tests.gui.test_documents_support import (
     add_clients,
@@ -39,6 +41,7 @@ def payment_dialog(qtbot: QtBot) -> PaymentDialog:
     return dialog
 
 
+@pytest.mark.no_gui_thread_sql
 def test_a_part_payment_then_more_than_is_owed_by_transfer_and_in_cash(
     qtbot: QtBot, database: Database, admin: Actor, tmp_path: Path
 ) -> None:
@@ -50,7 +53,7 @@ def test_a_part_payment_then_more_than_is_owed_by_transfer_and_in_cash(
     shell = make_shell(tmp_path)
     window, _, invoices_page = open_main_window(qtbot, ctx, shell)
     shell.show("invoices")
-    invoices_page.open_document(invoice.id)
+    open_in(qtbot, invoices_page, invoice.id)
     editor = invoices_page.editor
     assert editor.figures["balance"].text() == "A$110.00"
 
@@ -125,6 +128,7 @@ def test_a_part_payment_then_more_than_is_owed_by_transfer_and_in_cash(
     window.close()
 
 
+@pytest.mark.no_gui_thread_sql
 def test_a_refusal_from_the_service_shows_in_place(
     qtbot: QtBot, database: Database, admin: Actor, tmp_path: Path
 ) -> None:
@@ -136,7 +140,7 @@ def test_a_refusal_from_the_service_shows_in_place(
     ctx = make_ctx(database, admin)
     window, _, invoices_page = open_main_window(qtbot, ctx, make_shell(tmp_path))
     invoices_page.shell.show("invoices")
-    invoices_page.open_document(invoice.id)
+    open_in(qtbot, invoices_page, invoice.id)
     editor = invoices_page.editor
     qtbot.mouseClick(editor.buttons["record_payment"], Qt.MouseButton.LeftButton)
     dialog = payment_dialog(qtbot)
@@ -158,6 +162,7 @@ def test_a_refusal_from_the_service_shows_in_place(
     window.close()
 
 
+@pytest.mark.no_gui_thread_sql
 def test_record_payment_is_not_offered_on_a_paid_invoice(
     qtbot: QtBot, database: Database, admin: Actor, tmp_path: Path
 ) -> None:
@@ -167,7 +172,7 @@ def test_record_payment_is_not_offered_on_a_paid_invoice(
     ctx = make_ctx(database, admin)
     window, _, invoices_page = open_main_window(qtbot, ctx, make_shell(tmp_path))
     invoices_page.shell.show("invoices")
-    invoices_page.open_document(invoice.id)
+    open_in(qtbot, invoices_page, invoice.id)
     editor = invoices_page.editor
     qtbot.mouseClick(editor.buttons["record_payment"], Qt.MouseButton.LeftButton)
     dialog = payment_dialog(qtbot)
@@ -211,7 +216,7 @@ def test_a_payment_taken_here_toasts_once(
     try:
         page = window.page("invoices")
         window.shell.show("invoices")
-        page.open_document(invoice.id)  # type: ignore[attr-defined]
+        open_in(qtbot, page, invoice.id)
         editor = page.editor  # type: ignore[attr-defined]
         qtbot.mouseClick(editor.buttons["record_payment"], Qt.MouseButton.LeftButton)
         dialog = payment_dialog(qtbot)

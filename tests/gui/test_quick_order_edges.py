@@ -373,7 +373,7 @@ def test_quitting_with_unsaved_editor_changes_asks_first(
     main, quotes_page, _ = open_main_window(qtbot, ctx, make_shell(tmp_path))
     main.shell.show("quotes")
     qtbot.mouseClick(quotes_page.new_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: quotes_page.editing)
+    qtbot.waitUntil(lambda: quotes_page.editing and not quotes_page.editor_model.busy)
     qtbot.keyClicks(quotes_page.editor.notes, "Matte black, pick-up Friday")
     qtbot.waitUntil(lambda: quotes_page.editor_model.dirty)
     qtbot.keyClick(quotes_page.editor.notes, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
