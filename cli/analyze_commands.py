@@ -23,6 +23,7 @@ from core.mesh.analysis import (
     load_mesh,
 )
 from core.mesh.intake import IntakeError, check_file
+from core.wording import count_of
 
 #: Exit code for a file that cannot be read as a model (refused, damaged, missing).
 UNREADABLE = 2
@@ -50,15 +51,11 @@ def _printers(sizes: list[str] | None) -> tuple[BuildVolume, ...]:
     return tuple(printers)
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
-
-
 def _text(name: str, report: MeshReport) -> str:
     head = [
         "ok" if report.ok else "NOT OK",
-        _plural(report.faces, "face"),
-        _plural(report.bodies, "body").replace("bodys", "bodies"),
+        count_of(report.faces, "face"),
+        count_of(report.bodies, "body").replace("bodys", "bodies"),
         "watertight" if report.watertight else "not watertight",
     ]
     if report.volume_mm3 is not None:

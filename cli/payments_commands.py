@@ -14,6 +14,7 @@ from core.money import format_money
 from core.payments.checkout import PaymentLink, create_payment_link
 from core.payments.reconcile import ReconcileReport, reconcile
 from core.payments.stripe_client import StripeGateway, StripeNotConfigured
+from core.wording import count_of
 
 app = typer.Typer(help="Stripe payment links and reconciliation.", no_args_is_help=True)
 
@@ -93,11 +94,13 @@ def reconcile_(as_json: JsonOpt = False) -> None:
                 who = item.invoice_number or item.session_id
                 typer.echo(f"{who}: {item.action.replace('_', ' ')} — {item.message}")
         typer.echo(
-            f"Checked {report.checked} link(s): {report.recorded} payment(s) recorded "
-            f"({report.flagged} flagged), {report.already_recorded} already recorded, "
-            f"{report.cleared_expired} expired link(s) cleared, {report.expired_stale} stale "
-            f"link(s) expired, {report.orphans_expired} stray link(s) expired, "
-            f"{report.pending} payment(s) still clearing, {report.still_open} open."
+            f"Checked {count_of(report.checked, 'link')}: "
+            f"{count_of(report.recorded, 'payment')} recorded ({report.flagged} flagged), "
+            f"{report.already_recorded} already recorded, "
+            f"{count_of(report.cleared_expired, 'expired link')} cleared, "
+            f"{count_of(report.expired_stale, 'stale link')} expired, "
+            f"{count_of(report.orphans_expired, 'stray link')} expired, "
+            f"{count_of(report.pending, 'payment')} still clearing, {report.still_open} open."
         )
     if report.errors:
         for message in report.errors:

@@ -18,6 +18,7 @@ from core.money import ZERO, format_money
 from core.services import dashboard as dashboard_service
 from core.services.dashboard import Dashboard, DashboardScreen, Figure
 from core.services.invoices import OVERDUE
+from core.wording import count_of
 from desktop.viewmodels.background import Loader
 from desktop.viewmodels.context import AppContext
 from desktop.viewmodels.shell import ShellViewModel
@@ -74,10 +75,6 @@ class OverdueInvoice:
     client_name: str
     days_late: int
     balance: str
-
-
-def _plural(count: int, one: str, many: str | None = None) -> str:
-    return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
 class DashboardViewModel(QObject):
@@ -175,7 +172,7 @@ class DashboardViewModel(QObject):
                 key,
                 "Money outstanding",
                 money(fig),
-                f"{_plural(fig.count, 'invoice')} waiting for payment",
+                f"{count_of(fig.count, 'invoice')} waiting for payment",
                 "Open unpaid invoices",
                 False,
                 "invoices",
@@ -187,7 +184,7 @@ class DashboardViewModel(QObject):
                 key,
                 "Overdue",
                 money(fig),
-                f"{_plural(fig.count, 'invoice')} past due" if fig.count else "Nothing past due",
+                f"{count_of(fig.count, 'invoice')} past due" if fig.count else "Nothing past due",
                 "Open overdue invoices",
                 fig.count > 0,
                 "invoices",
@@ -199,7 +196,7 @@ class DashboardViewModel(QObject):
                 key,
                 "Received this week",
                 money(fig),
-                f"{_plural(fig.count, 'payment')} since Monday",
+                f"{count_of(fig.count, 'payment')} since Monday",
                 "Open paid invoices",
                 False,
                 "invoices",
@@ -211,7 +208,7 @@ class DashboardViewModel(QObject):
                 key,
                 "Quotes awaiting an answer",
                 money(fig),
-                f"{_plural(fig.count, 'quote')} sent, not yet answered",
+                f"{count_of(fig.count, 'quote')} sent, not yet answered",
                 "Open sent quotes",
                 False,
                 "quotes",

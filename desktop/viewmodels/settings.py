@@ -170,9 +170,9 @@ SECTIONS: tuple[SectionSpec, ...] = (
             ),
             Field(
                 "max_active_printing_per_printer",
-                "Printing at once",
+                "Jobs printing at once",
                 Kind.WHOLE,
-                suffix="job(s) per printer",
+                suffix="per printer",
                 width=90,
             ),
         ),

@@ -93,7 +93,7 @@ def test_reconcile_reports_and_is_idempotent(
 
     second = _run(env, "reconcile")
     assert second.exit_code == 0, second.output
-    assert "0 payment(s) recorded" in second.stdout
+    assert "0 payments recorded" in second.stdout
     assert len(stripe_payments(database)) == 1
 
 
