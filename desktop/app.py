@@ -117,13 +117,14 @@ def build_main_window(
         user_label=f"{actor.label} ({role})", database_label=db.describe(), settings=settings
     )
     live = LiveRefresh(notifier)
-    window = MainWindow(shell, build_pages(ctx, shell, live), notifier)
+    window = MainWindow(shell, build_pages(ctx, shell, live), notifier, ctx.connection())
     listener = LiveUpdates(db.engine.url)
     listener.changed.connect(live.on_notice)
     window.live = live
     window.listener = listener
     window.destroyed.connect(lambda *_: listener.stop())
     window.destroyed.connect(lambda *_: ctx.stop_thumbnails())
+    window.destroyed.connect(lambda *_: ctx.connection().stop())
     return window
 
 

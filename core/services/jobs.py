@@ -83,6 +83,10 @@ def cancel_open_job(session: Session, invoice_id: int) -> None:
 def _view(session: Session, job: Job) -> JobView:
     number = session.scalar(select(Invoice.number).where(Invoice.id == job.invoice_id)) or ""
     name = session.scalar(select(Client.name).where(Client.id == job.client_id)) or ""
+    return _view_of(job, number, name)
+
+
+def _view_of(job: Job, number: str, name: str) -> JobView:
     return JobView(
         id=job.id,
         invoice_id=job.invoice_id,
@@ -113,14 +117,17 @@ def _job(session: Session, job_id: int, expected_version: int | None) -> Job:
 
 
 def list_jobs(session: Session, *, include_final: bool = False) -> list[JobView]:
-    """Every job, by printer (unassigned first) and queue position."""
-    query = select(Job).order_by(
-        Job.printer_id.is_not(None), Job.printer_id, Job.queue_position, Job.id
+    """Every job, by printer (unassigned first) and queue position, in one statement."""
+    query = (
+        select(Job, Invoice.number, Client.name)
+        .join(Invoice, Invoice.id == Job.invoice_id)
+        .join(Client, Client.id == Job.client_id)
+        .order_by(Job.printer_id.is_not(None), Job.printer_id, Job.queue_position, Job.id)
     )
     if not include_final:
         query = query.where(Job.status.not_in([s.value for s in FINAL]))
     with session.begin():
-        return [_view(session, job) for job in session.scalars(query)]
+        return [_view_of(job, number, name) for job, number, name in session.execute(query)]
 
 
 def get_job_for_invoice(session: Session, invoice_id: int) -> JobView | None:

@@ -27,8 +27,9 @@ from core.services.clients import ClientInput, ClientView
 from core.services.invoices import InvoiceFilter, InvoiceSummary
 from core.services.quotes import QuoteFilter, QuoteSummary
 from core.services.settings import get_settings
+from desktop.viewmodels.background import Loader
 from desktop.viewmodels.context import AppContext
-from desktop.viewmodels.paged_table import Column, PagedTableModel
+from desktop.viewmodels.paged_table import BackgroundPagedModel, Column, PagedTableModel
 from desktop.viewmodels.shell import ShellViewModel
 
 log = logging.getLogger(__name__)
@@ -128,12 +129,23 @@ class ClientEditorViewModel(QObject):
     form_changed = Signal()  # the values were replaced (opened, reloaded): refill the widgets
     messages_changed = Signal()  # field errors, the general message or the conflict state
     saved = Signal(object)  # ClientView
+    save_done = Signal(object)  # after every save that reached the database: ClientView or None
+    busy_changed = Signal(bool)  # saving or reading: the form shows it and Save waits
 
     def __init__(
         self, ctx: AppContext, client: ClientView | None = None, *, payment_terms_days: int = 14
     ) -> None:
         super().__init__()
         self._ctx = ctx
+        self._saver: Loader[ClientView] = Loader(
+            ctx, self._save_done, on_failed=self._save_failed, parent=self
+        )
+        self._reader: Loader[ClientView] = Loader(
+            ctx, self._read_done, on_failed=self._read_failed, parent=self
+        )
+        self._reading_for = "reload"
+        for loader in (self._saver, self._reader):
+            loader.loading_changed.connect(lambda _b: self.busy_changed.emit(self.busy))
         self._client = client
         self._form = (
             ClientForm.of(client) if client else ClientForm(payment_terms_days=payment_terms_days)
@@ -191,7 +203,11 @@ class ClientEditorViewModel(QObject):
 
     @property
     def can_save(self) -> bool:
-        return not self._conflict and not self._gone
+        return not self._conflict and not self._gone and not self.busy
+
+    @property
+    def busy(self) -> bool:
+        return self._saver.loading or self._reader.loading
 
     # -- commands
     def set_value(self, field: str, value: str | int) -> None:
@@ -202,58 +218,75 @@ class ClientEditorViewModel(QObject):
             del self._errors[field]
             self.messages_changed.emit()
 
-    def save(self) -> ClientView | None:
-        """Create or update; a refusal stays in the form, next to what it is about."""
+    def save(self) -> None:
+        """Create or update in the background; a refusal comes back into the form, next to
+        what it is about (``save_done`` tells either way)."""
         if not self.can_save:
-            return None
+            return
         data = self._form.as_input()
         self._set_messages({}, "", notice="")
-        try:
-            with self._ctx.db.session() as s:
-                if self._client is None:
-                    saved = clients.create_client(s, self._ctx.actor, data)
-                else:
-                    saved = clients.update_client(
-                        s, self._ctx.actor, self._client.id, data, self._client.version
-                    )
-        except Conflict as exc:
+        actor, client = self._ctx.actor, self._client
+        if client is None:
+            self._saver.run(lambda s: clients.create_client(s, actor, data))
+        else:
+            self._saver.run(
+                lambda s: clients.update_client(s, actor, client.id, data, client.version)
+            )
+
+    def _save_done(self, saved: ClientView) -> None:
+        self._client = saved
+        self.saved.emit(saved)
+        self.save_done.emit(saved)
+
+    def _save_failed(self, exc: BaseException) -> bool:
+        if isinstance(exc, Conflict):
             self._conflict = True
             self._set_messages({}, str(exc))
-            return None
-        except NotFound as exc:
+        elif isinstance(exc, NotFound):
             self._gone = True
             self._set_messages({}, f"{exc} It was deleted at another counter.")
-            return None
-        except ServiceError as exc:
+        elif isinstance(exc, ServiceError):
             field = field_of(str(exc))
             if field is None:
                 self._set_messages({}, str(exc))
             else:
                 self._set_messages({field: str(exc)}, "")
-            return None
-        except Exception as exc:  # the form stays open with what was typed
-            log.exception("client.save_failed")
+        else:  # the form stays open with what was typed
+            log.error("client.save_failed error=%r", exc)
             self._ctx.notifier.error(
-                f"The client could not be saved: {exc}", traceback.format_exc()
+                f"The client could not be saved: {exc}",
+                "".join(traceback.format_exception(exc)),
             )
-            return None
-        self._client = saved
-        self.saved.emit(saved)
-        return saved
+        self.save_done.emit(None)
+        return True
 
     def reload(self) -> None:
         """Take the saved client as it is now; what was typed is replaced."""
+        self._read("reload")
+
+    def check_stale(self) -> None:
+        """Called when another counter changed clients: warn before the person presses Save."""
+        if self._conflict or self._gone:
+            return
+        self._read("check")
+
+    def _read(self, why: str) -> None:
         if self._client is None:
             return
-        try:
-            with self._ctx.db.session() as s:
-                current = clients.get_client(s, self._client.id)
-        except NotFound as exc:
-            self._gone = True
-            self._set_messages({}, f"{exc} It was deleted at another counter.")
+        self._reading_for = why
+        client_id = self._client.id
+        self._reader.run(lambda s: clients.get_client(s, client_id))
+
+    def _read_done(self, current: ClientView) -> None:
+        if self._client is None:
             return
-        except ServiceError as exc:
-            self._set_messages({}, str(exc))
+        if self._reading_for == "check":
+            if current.version != self._client.version and not self._conflict:
+                self._conflict = True
+                self._set_messages(
+                    {},
+                    f"{current.name} was changed elsewhere — reload it before saving your change.",
+                )
             return
         self._client = current
         self._form = ClientForm.of(current)
@@ -265,24 +298,16 @@ class ClientEditorViewModel(QObject):
             notice="Reloaded the details saved at the other counter. Make your change again.",
         )
 
-    def check_stale(self) -> None:
-        """Called when another counter changed clients: warn before the person presses Save."""
-        if self._client is None or self._conflict or self._gone:
-            return
-        try:
-            with self._ctx.db.session() as s:
-                current = clients.get_client(s, self._client.id)
-        except NotFound as exc:
+    def _read_failed(self, exc: BaseException) -> bool:
+        if isinstance(exc, NotFound):
             self._gone = True
             self._set_messages({}, f"{exc} It was deleted at another counter.")
-            return
-        except ServiceError:
-            return
-        if current.version != self._client.version:
-            self._conflict = True
-            self._set_messages(
-                {}, f"{current.name} was changed elsewhere — reload it before saving your change."
-            )
+            return True
+        if isinstance(exc, ServiceError):
+            if self._reading_for == "reload":
+                self._set_messages({}, str(exc))
+            return True
+        return False
 
     def _set_messages(self, errors: dict[str, str], message: str, *, notice: str = "") -> None:
         self._errors = errors
@@ -341,12 +366,18 @@ class ClientPageViewModel(QObject):
     """Everything about one client: details, quotes, invoices, payments and activity."""
 
     changed = Signal()  # a client was opened or reloaded, or the page was closed
+    loading_changed = Signal(bool)
 
     def __init__(self, ctx: AppContext, status_colours: Mapping[str, str] | None = None) -> None:
         super().__init__()
         self._ctx = ctx
         self._colours = dict(status_colours or {})
         self._loaded: _Loaded | None = None
+        self._opening: int | None = None  # the client asked for, while it is read
+        self._loader: Loader[_Loaded] = Loader(
+            ctx, self._show, on_failed=self._load_failed, parent=self
+        )
+        self._loader.loading_changed.connect(self.loading_changed)
         colour = self._colours.get
         self.invoices = PagedTableModel[InvoiceSummary](
             [
@@ -407,11 +438,18 @@ class ClientPageViewModel(QObject):
 
     # -- state
     @property
+    def loading(self) -> bool:
+        return self._loader.loading
+
+    @property
     def client(self) -> ClientView | None:
         return self._loaded.client if self._loaded else None
 
     @property
     def client_id(self) -> int | None:
+        """The client shown, or the one being read to be shown."""
+        if self._opening is not None:
+            return self._opening
         return self._loaded.client.id if self._loaded else None
 
     @property
@@ -454,31 +492,28 @@ class ClientPageViewModel(QObject):
         return [(label, value) for label, value in facts if value]
 
     # -- commands
-    def open(self, client_id: int) -> bool:
-        loaded = self._ctx.notifier.attempt(lambda: self._load(client_id))
-        if loaded is None:
-            return False
-        self._show(loaded)
-        return True
+    def open(self, client_id: int) -> None:
+        """Read the client's page in the background; it shows when it arrives."""
+        self._opening = client_id
+        self._loader.run(lambda s: _load_client(s, client_id))
 
     def reload(self) -> None:
         """Read the open client again; a client deleted elsewhere closes the page with a note."""
-        if self._loaded is None:
+        if self._loaded is None and self._opening is None:
             return
-        name = self._loaded.client.name
-        try:
-            loaded = self._load(self._loaded.client.id)
-        except NotFound:
-            self._ctx.notifier.info(f"{name} was deleted at another counter.")
+        self.open(self._opening if self._opening is not None else self._loaded.client.id)  # type: ignore[union-attr]
+
+    def _load_failed(self, exc: BaseException) -> bool:
+        self._opening = None
+        if isinstance(exc, NotFound) and self._loaded is not None:
+            self._ctx.notifier.info(f"{self._loaded.client.name} was deleted at another counter.")
             self.close()
-            return
-        except Exception as exc:
-            log.exception("client.reload_failed")
-            self._ctx.notifier.error(f"{name} could not be reloaded: {exc}", traceback.format_exc())
-            return
-        self._show(loaded)
+            return True
+        return False
 
     def close(self) -> None:
+        self._loader.drop()
+        self._opening = None
         self._loaded = None
         self.invoices.reload(lambda _offset, _limit: [])
         self.quotes.reload(lambda _offset, _limit: [])
@@ -488,45 +523,13 @@ class ClientPageViewModel(QObject):
 
     # -- loading
     def _show(self, loaded: _Loaded) -> None:
+        self._opening = None
         self._loaded = loaded
         self.invoices.reload(_in_memory(loaded.invoices))
         self.quotes.reload(_in_memory(loaded.quotes))
         self.payments.reload(_in_memory(loaded.payments))
         self.activity.reload(_in_memory(loaded.activity))
         self.changed.emit()
-
-    def _load(self, client_id: int) -> _Loaded:
-        with self._ctx.db.session() as s:
-            client = clients.get_client(s, client_id)
-            shop, _version = get_settings(s)
-            client_invoices = invoices.list_invoices(
-                s, InvoiceFilter(client_id=client_id), limit=DOCUMENTS_READ
-            )
-            client_quotes = quotes.list_quotes(
-                s, QuoteFilter(client_id=client_id), limit=DOCUMENTS_READ
-            )
-            payments = self._payments(s, client_invoices)
-            entries = activity.recent(s, entity_type="client", entity_id=client_id, limit=40)
-            for kind, ids in (
-                ("invoice", [i.id for i in client_invoices[:ACTIVITY_DOCUMENTS_READ]]),
-                ("quote", [q.id for q in client_quotes[:ACTIVITY_DOCUMENTS_READ]]),
-            ):
-                for record_id in ids:
-                    entries += activity.recent(s, entity_type=kind, entity_id=record_id, limit=10)
-            # activity.recent reads in an autobegun transaction, so it comes last; closing the
-            # session ends it.
-        entries.sort(key=lambda e: (e.created_at, e.id), reverse=True)
-        return _Loaded(
-            client=client,
-            invoices=client_invoices,
-            quotes=client_quotes,
-            payments=payments,
-            activity=[
-                ActivityRow(e.created_at, e.actor_label, e.message)
-                for e in entries[:ACTIVITY_SHOWN]
-            ],
-            currency=shop.currency,
-        )
 
     @staticmethod
     def _payments(session: Session, client_invoices: list[InvoiceSummary]) -> list[PaymentRow]:
@@ -568,6 +571,37 @@ class ClientPageViewModel(QObject):
         return rows
 
 
+def _load_client(s: Session, client_id: int) -> _Loaded:
+    """One client's page: details, documents, payments and activity."""
+    client = clients.get_client(s, client_id)
+    shop, _version = get_settings(s)
+    client_invoices = invoices.list_invoices(
+        s, InvoiceFilter(client_id=client_id), limit=DOCUMENTS_READ
+    )
+    client_quotes = quotes.list_quotes(s, QuoteFilter(client_id=client_id), limit=DOCUMENTS_READ)
+    payments = ClientPageViewModel._payments(s, client_invoices)
+    entries = activity.recent(s, entity_type="client", entity_id=client_id, limit=40)
+    for kind, ids in (
+        ("invoice", [i.id for i in client_invoices[:ACTIVITY_DOCUMENTS_READ]]),
+        ("quote", [q.id for q in client_quotes[:ACTIVITY_DOCUMENTS_READ]]),
+    ):
+        for record_id in ids:
+            entries += activity.recent(s, entity_type=kind, entity_id=record_id, limit=10)
+    # activity.recent reads in an autobegun transaction, so it comes last; closing the
+    # session ends it.
+    entries.sort(key=lambda e: (e.created_at, e.id), reverse=True)
+    return _Loaded(
+        client=client,
+        invoices=client_invoices,
+        quotes=client_quotes,
+        payments=payments,
+        activity=[
+            ActivityRow(e.created_at, e.actor_label, e.message) for e in entries[:ACTIVITY_SHOWN]
+        ],
+        currency=shop.currency,
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # The list
 
@@ -583,6 +617,8 @@ class ClientsViewModel(QObject):
     # ("invoice" | "quote", id): emitted before ``shell.show`` of that list; the app may open
     # the record there.
     open_document = Signal(str, int)
+    loading_changed = Signal(bool)  # the list is being read
+    delete_done = Signal(bool)  # a delete finished: True when the client is gone
 
     def __init__(
         self,
@@ -600,15 +636,26 @@ class ClientsViewModel(QObject):
         self._applied: str | None = None
         self._count = 0
         self._editor: ClientEditorViewModel | None = None
-        self.model = PagedTableModel[ClientView](
+        self.model = BackgroundPagedModel[ClientView](
+            ctx,
             [
                 Column("Name", lambda c: c.name),
                 Column("Company", lambda c: c.company or ""),
                 Column("Email", lambda c: c.email or ""),
                 Column("Phone", lambda c: c.phone or ""),
             ],
-            self._fetcher(""),
+            _source(""),
             page_size=page_size,
+        )
+        self.model.loading_changed.connect(self.loading_changed)
+        self.model.modelReset.connect(self.searched)
+        self._counter: Loader[int] = Loader(ctx, self._counted, parent=self)
+        # The form's data is read in the background; the form (a QObject) is made here.
+        self._opener: Loader[tuple[ClientView | None, int]] = Loader(
+            ctx, self._open_form, parent=self
+        )
+        self._deleter: Loader[int] = Loader(
+            ctx, self._deleted, on_failed=self._delete_failed, parent=self
         )
         self.page = ClientPageViewModel(ctx, status_colours)
         self.page.changed.connect(self.current_changed)
@@ -618,6 +665,17 @@ class ClientsViewModel(QObject):
         self._debounce.timeout.connect(self.search_now)
 
     # -- state
+    @property
+    def loading(self) -> bool:
+        return self.model.loading
+
+    @property
+    def busy(self) -> bool:
+        """Anything of this screen on its way to or from the database."""
+        loaders = (self._counter, self._opener, self._deleter)
+        editing = self._editor is not None and self._editor.busy
+        return self.model.loading or self.page.loading or editing or any(x.loading for x in loaders)
+
     @property
     def search_text(self) -> str:
         return self._search
@@ -633,6 +691,8 @@ class ClientsViewModel(QObject):
 
     @property
     def count_text(self) -> str:
+        if not self.model.loaded_once:
+            return "Reading clients…"
         noun = "client" if self._count == 1 else "clients"
         if self._search.strip():
             verb = "matches" if self._count == 1 else "match"
@@ -673,9 +733,8 @@ class ClientsViewModel(QObject):
             self._search = text
         self._debounce.stop()
         self._applied = self._search
-        self.model.reload(self._fetcher(self._search))
+        self.model.set_source(_source(self._search))
         self._recount()
-        self.searched.emit()
 
     def load(self) -> None:
         """First show: load the list unless it is already loaded for this search."""
@@ -686,13 +745,9 @@ class ClientsViewModel(QObject):
 
     def refresh(self) -> None:
         """Another counter changed something: reload what is loaded, keep search and client."""
-        loaded = max(self.model.rowCount(), 1)
-        self.model.reload(self._fetcher(self._search))
-        while self.model.rowCount() < loaded and self.model.canFetchMore():
-            self.model.fetchMore()
+        self.model.set_source(_source(self._search), keep=self.model.rowCount())
         self._applied = self._search
         self._recount()
-        self.searched.emit()
         self.page.reload()
         if self._editor is not None:
             self._editor.check_stale()
@@ -709,39 +764,46 @@ class ClientsViewModel(QObject):
         if client_id != self.page.client_id:
             self.page.open(client_id)
 
-    def new_client(self) -> ClientEditorViewModel:
-        terms = self._ctx.notifier.attempt(self._default_terms)
-        editor = ClientEditorViewModel(self._ctx, payment_terms_days=14 if terms is None else terms)
-        return self._track(editor)
+    def new_client(self) -> None:
+        """Open an empty form (with the shop's payment terms) once they are read."""
 
-    def edit_client(self, client_id: int) -> ClientEditorViewModel | None:
-        def current() -> ClientView:
-            with self._ctx.db.session() as s:
-                return clients.get_client(s, client_id)
+        def terms(s: Session) -> tuple[ClientView | None, int]:
+            shop, _version = get_settings(s)
+            return None, shop.payment_terms_days
 
-        client = self._ctx.notifier.attempt(current)
-        if client is None:
-            return None
-        return self._track(ClientEditorViewModel(self._ctx, client))
+        self._opener.run(terms)
+
+    def edit_client(self, client_id: int) -> None:
+        """Open the form on the client as it is saved now (``editor_opened`` brings it)."""
+        self._opener.run(lambda s: (clients.get_client(s, client_id), 14))
+
+    def _open_form(self, read: tuple[ClientView | None, int]) -> None:
+        client, terms = read
+        self._track(ClientEditorViewModel(self._ctx, client, payment_terms_days=terms))
 
     def close_editor(self) -> None:
         self._editor = None
 
-    def delete_client(self, client_id: int) -> bool:
+    def delete_client(self, client_id: int) -> None:
         """Admins only; a client with quotes or invoices is kept (the refusal is shown)."""
+        actor = self._ctx.actor
 
-        def delete() -> bool:
-            with self._ctx.db.session() as s:
-                clients.delete_client(s, self._ctx.actor, client_id)
-            return True
+        def delete(s: Session) -> int:
+            clients.delete_client(s, actor, client_id)
+            return client_id
 
-        if not self._ctx.notifier.attempt(delete):
-            return False
+        self._deleter.run(delete)
+
+    def _deleted(self, client_id: int) -> None:
         if self.page.client_id == client_id:
             self.page.close()
         self.refresh()
         self.client_deleted.emit(client_id)
-        return True
+        self.delete_done.emit(True)
+
+    def _delete_failed(self, _exc: BaseException) -> bool:
+        self.delete_done.emit(False)
+        return False  # the refusal is shown as usual
 
     def open_invoice(self, invoice_id: int) -> None:
         self.open_document.emit("invoice", invoice_id)
@@ -766,26 +828,14 @@ class ClientsViewModel(QObject):
         if self.page.client_id != client.id:
             self.page.open(client.id)
 
-    def _default_terms(self) -> int:
-        with self._ctx.db.session() as s:
-            shop, _version = get_settings(s)
-        return shop.payment_terms_days
-
     def _recount(self) -> None:
-        def count() -> int:
-            with self._ctx.db.session() as s:
-                return clients.count_clients(s, self._search)
+        text = self._search
+        self._counter.run(lambda s: clients.count_clients(s, text))
 
-        counted = self._ctx.notifier.attempt(count)
-        self._count = counted if counted is not None else self.model.rowCount()
+    def _counted(self, count: int) -> None:
+        self._count = count
         self.count_changed.emit()
 
-    def _fetcher(self, text: str) -> Callable[[int, int], list[ClientView]]:
-        def fetch(offset: int, limit: int) -> list[ClientView]:
-            def page() -> list[ClientView]:
-                with self._ctx.db.session() as s:
-                    return clients.search_clients(s, text, limit=limit, offset=offset)
 
-            return self._ctx.notifier.attempt(page) or []
-
-        return fetch
+def _source(text: str) -> Callable[[Session, int, int], list[ClientView]]:
+    return lambda s, offset, limit: clients.search_clients(s, text, limit=limit, offset=offset)

@@ -12,6 +12,7 @@ from core.actor import Actor
 from core.config import AppConfig
 from core.db.engine import Database
 from core.storage import Storage, open_storage
+from desktop.viewmodels.connection import ConnectionState
 from desktop.viewmodels.notifier import Notifier
 from workers.tasks import TaskRunner
 
@@ -48,6 +49,7 @@ class AppContext:
     open_storage: Callable[[], Storage] | None = None
     _storage: Lazy[Storage] = field(init=False, repr=False)
     _thumbnails: ThumbnailService | None = field(default=None, init=False, repr=False)
+    _connection: ConnectionState | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         config = self.config
@@ -71,6 +73,13 @@ class AppContext:
         ``config()`` (a config handed in by a test is kept as it is)."""
         if isinstance(self.config, Lazy):
             self.config.forget()
+
+    def connection(self) -> ConnectionState:
+        """Whether the database can be reached (the window's banner; background calls set it)."""
+        if self._connection is None:
+            self._connection = ConnectionState(self.db, self.runner)
+            self.notifier.disconnected.connect(self._connection.lost)
+        return self._connection
 
     def storage(self) -> Storage:
         """The shop's file storage (local folders or Supabase, as configured)."""

@@ -15,10 +15,10 @@ from PySide6.QtCore import QObject, Signal
 
 from core.enums import JobStatus
 from core.money import ZERO, format_money
-from core.services import activity
 from core.services import dashboard as dashboard_service
-from core.services.dashboard import Dashboard, Figure
-from core.services.invoices import OVERDUE, InvoiceFilter, count_invoices, list_invoices
+from core.services.dashboard import Dashboard, DashboardScreen, Figure
+from core.services.invoices import OVERDUE
+from desktop.viewmodels.background import Loader
 from desktop.viewmodels.context import AppContext
 from desktop.viewmodels.shell import ShellViewModel
 
@@ -82,6 +82,7 @@ def _plural(count: int, one: str, many: str | None = None) -> str:
 
 class DashboardViewModel(QObject):
     changed = Signal()
+    loading_changed = Signal(bool)
     # (screen key, filter): emitted just before ``shell.show(screen)``. Filters used:
     #   "invoices": "PENDING" (outstanding), "OVERDUE", "PAID" (received this week)
     #   "quotes":   "PENDING" (awaiting an answer)
@@ -105,14 +106,18 @@ class DashboardViewModel(QObject):
         self._has_invoices = False
         self._overdue: list[OverdueInvoice] = []
         self._activity: list[ActivityLine] = []
+        self._loader: Loader[DashboardScreen] = Loader(ctx, self._loaded, parent=self)
+        self._loader.loading_changed.connect(self.loading_changed)
 
     # -- commands
     def refresh(self) -> None:
-        """Read every figure again (the page calls this when shown and on live updates)."""
-        loaded = self._ctx.notifier.attempt(self._load)
-        if loaded is not None:
-            self._board, self._has_invoices, self._overdue, self._activity = loaded
-            self.changed.emit()
+        """Read every figure again in the background (when shown and on live updates)."""
+        today = self._today()
+        self._loader.run(
+            lambda s: dashboard_service.load_screen(
+                s, today=today, overdue_shown=OVERDUE_SHOWN, activity_shown=ACTIVITY_SHOWN
+            )
+        )
 
     def open(self, key: str) -> None:
         """Open the list behind the figure ``key`` (see ``cards`` and ``"jobs"``)."""
@@ -131,6 +136,10 @@ class DashboardViewModel(QObject):
         self._shell.show("invoices")
 
     # -- state
+    @property
+    def loading(self) -> bool:
+        return self._loader.loading
+
     @property
     def loaded(self) -> bool:
         return self._board is not None
@@ -260,18 +269,11 @@ class DashboardViewModel(QObject):
     def _money(self, figure: Figure) -> str:
         return format_money(figure.amount, self.currency)
 
-    def _load(self) -> tuple[Dashboard, bool, list[OverdueInvoice], list[ActivityLine]]:
+    def _loaded(self, screen: DashboardScreen) -> None:
         today = self._today()
-        with self._ctx.db.session() as s:
-            board = dashboard_service.load_dashboard(s, today=today)
-            has_invoices = count_invoices(s) > 0
-            late = (
-                list_invoices(s, InvoiceFilter(status=OVERDUE), limit=200) if has_invoices else []
-            )
-            # Last: it reads in the session's autobegun transaction, which closing the session ends.
-            entries = activity.recent(s, limit=ACTIVITY_SHOWN)
-        late.sort(key=lambda inv: (inv.due_date or today, inv.id))
-        overdue = [
+        self._board = screen.board
+        self._has_invoices = screen.board.has_invoices
+        self._overdue = [
             OverdueInvoice(
                 inv.id,
                 inv.number,
@@ -279,7 +281,10 @@ class DashboardViewModel(QObject):
                 (today - inv.due_date).days if inv.due_date else 0,
                 format_money(inv.balance_due, inv.currency),
             )
-            for inv in late[:OVERDUE_SHOWN]
+            for inv in screen.most_overdue
         ]
-        lines = [ActivityLine(self._when(e.created_at), e.actor_label, e.message) for e in entries]
-        return board, has_invoices, overdue, lines
+        self._activity = [
+            ActivityLine(self._when(e.created_at), e.actor_label, e.message)
+            for e in screen.activity
+        ]
+        self.changed.emit()

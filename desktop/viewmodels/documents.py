@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -19,8 +19,9 @@ from PySide6.QtCore import (
 
 from core.money import format_money
 from core.services import invoices, quotes
+from desktop.viewmodels.background import Loader
 from desktop.viewmodels.context import AppContext
-from desktop.viewmodels.paged_table import Column, PagedTableModel
+from desktop.viewmodels.paged_table import BackgroundPagedModel, Column, PageSource
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -94,37 +95,25 @@ def status_key(row: DocumentRow) -> str:
     return row.status.value
 
 
-class DocumentTableModel(PagedTableModel[Any]):
+class DocumentTableModel(BackgroundPagedModel[Any]):
     """The paged model, plus a status key for the view's badges and a refresh that keeps place."""
 
     def __init__(
         self,
+        ctx: AppContext,
         columns: Sequence[Column[Any]],
-        fetch: Callable[[int, int], list[Any]],
+        source: PageSource[Any],
         *,
         status_column: int,
         page_size: int = 200,
     ) -> None:
-        super().__init__(columns, fetch, page_size=page_size)
+        super().__init__(ctx, columns, source, page_size=page_size)
         self.status_column = status_column
         self.page_size = page_size
-        self.loaded_once = False
-
-    def reload(self, fetch: Callable[[int, int], list[Any]] | None = None) -> None:
-        super().reload(fetch)
-        self.loaded_once = True
 
     def refresh_in_place(self) -> None:
         """Read again as many rows as are loaded, so a change elsewhere does not lose the place."""
-        if not self.loaded_once:
-            self.reload()
-            return
-        wanted = max(self.rowCount(), self.page_size)
-        rows = self._fetch(0, wanted)
-        self.beginResetModel()
-        self._rows = rows
-        self._exhausted = len(rows) < wanted
-        self.endResetModel()
+        self.reload(keep=self.rowCount())
 
     @property
     def exhausted(self) -> bool:
@@ -173,6 +162,8 @@ class DocumentListViewModel(QObject):
     open_requested = Signal(int)  # a document id
     new_requested = Signal()
     refreshed = Signal()  # after refresh(): an open editor checks its document too
+    loading_changed = Signal(bool)
+    loaded_changed = Signal()  # the first page of the current filter arrived
 
     def __init__(
         self,
@@ -191,7 +182,12 @@ class DocumentListViewModel(QObject):
         self._count: int | None = None
         self.filters = QUOTE_FILTERS if kind is DocumentKind.QUOTE else INVOICE_FILTERS
         columns = _quote_columns() if kind is DocumentKind.QUOTE else _invoice_columns()
-        self.model = DocumentTableModel(columns, self._fetch, status_column=4, page_size=page_size)
+        self.model = DocumentTableModel(
+            ctx, columns, self._source(), status_column=4, page_size=page_size
+        )
+        self.model.loading_changed.connect(self.loading_changed)
+        self.model.modelReset.connect(self.loaded_changed)
+        self._counter: Loader[int] = Loader(ctx, self._counted, parent=self)
         self.model.modelReset.connect(self.summary_changed)
         self.model.rowsInserted.connect(self.summary_changed)
         self._search_timer = QTimer(self)
@@ -217,6 +213,11 @@ class DocumentListViewModel(QObject):
         return self.model.loaded_once
 
     @property
+    def loading(self) -> bool:
+        """A page or the count is being read."""
+        return self.model.loading or self._counter.loading
+
+    @property
     def is_empty(self) -> bool:
         return self.model.loaded_once and self.model.rowCount() == 0
 
@@ -229,6 +230,8 @@ class DocumentListViewModel(QObject):
     def summary(self) -> str:
         label = next((f.label for f in self.filters if f.key == self._status), "")
         what = self.kind.plural if self._status is None else f"{label.lower()} {self.kind.plural}"
+        if not self.model.loaded_once:
+            return f"Reading {what}…"
         if self._count is not None:
             text = f"{self._count:,} {what}"
         else:
@@ -286,7 +289,7 @@ class DocumentListViewModel(QObject):
         self.refreshed.emit()
 
     def ensure_loaded(self) -> None:
-        if not self.model.loaded_once:
+        if not self.model.loaded_once and not self.model.loading:
             self._reload()
 
     def open_row(self, row: int) -> None:
@@ -300,32 +303,30 @@ class DocumentListViewModel(QObject):
     # -- reading
     def _reload(self) -> None:
         self._recount()
-        self.model.reload()
+        self.model.set_source(self._source())
         self.filter_changed.emit()
 
     def _recount(self) -> None:
         if self.kind is not DocumentKind.INVOICE:
             return
         flt = invoices.InvoiceFilter(status=self._status, text=self._text)
+        self._counter.run(lambda s: invoices.count_invoices(s, flt))
 
-        def count() -> int:
-            with self._ctx.db.session() as s:
-                return invoices.count_invoices(s, flt)
+    def _counted(self, count: int) -> None:
+        self._count = count
+        self.summary_changed.emit()
 
-        self._count = self._ctx.notifier.attempt(count)
-
-    def _fetch(self, offset: int, limit: int) -> list[Any]:
+    def _source(self) -> PageSource[Any]:
         status, text = self._status, self._text
-
-        def page() -> list[Any]:
-            with self._ctx.db.session() as s:
-                if self.kind is DocumentKind.QUOTE:
-                    flt = quotes.QuoteFilter(status=status, text=text)
-                    return list(quotes.list_quotes(s, flt, limit=limit, offset=offset))
-                iflt = invoices.InvoiceFilter(status=status, text=text)
-                return list(invoices.list_invoices(s, iflt, limit=limit, offset=offset))
-
-        return self._ctx.notifier.attempt(page) or []
+        if self.kind is DocumentKind.QUOTE:
+            qflt = quotes.QuoteFilter(status=status, text=text)
+            return lambda s, offset, limit: list(
+                quotes.list_quotes(s, qflt, limit=limit, offset=offset)
+            )
+        iflt = invoices.InvoiceFilter(status=status, text=text)
+        return lambda s, offset, limit: list(
+            invoices.list_invoices(s, iflt, limit=limit, offset=offset)
+        )
 
 
 class DocumentRouter(QObject):

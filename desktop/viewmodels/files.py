@@ -19,14 +19,25 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
+from sqlalchemy.orm import Session
 
 from core.errors import NotFound, ServiceError
 from core.mesh.analysis import load_mesh
-from core.services import attachments, clients, invoices, maintenance, order_files, quotes
+from core.services import (
+    attachments,
+    clients,
+    file_labels,
+    invoices,
+    maintenance,
+    order_files,
+    quotes,
+)
 from core.services.attachments import AttachmentView
+from core.services.clients import ClientView
 from core.services.invoices import InvoiceFilter
 from core.services.order_files import OrderFileView
 from core.services.quotes import QuoteFilter
+from desktop.viewmodels.background import Loader
 from desktop.viewmodels.context import AppContext
 from desktop.viewmodels.document_editor import ClientChoices
 from workers.tasks import CancelToken, Task, TaskRunner, Work
@@ -72,48 +83,79 @@ class FileTile:
         return f"{size_text(self.file.size_bytes)} · {self.client_name}"
 
 
+TileSource = Callable[[Session, int, int], list[FileTile]]
+
+
+@dataclass(frozen=True)
+class _TilePage:
+    offset: int
+    asked: int
+    tiles: list[FileTile]
+
+
 class FileTilesModel(QAbstractListModel):
-    """Tiles paged from the service as the grid scrolls; thumbnails looked up per row."""
+    """Tiles paged from the service in the background as the grid scrolls; thumbnails looked
+    up per row. A reload supersedes a page on its way; the tiles shown stay until it comes."""
+
+    loading_changed = Signal(bool)
+    page_loaded = Signal()
 
     def __init__(
         self,
-        fetch: Callable[[int, int], list[FileTile]],
+        ctx: AppContext,
+        source: TileSource,
         thumbnail: Callable[[FileTile], tuple[str, str]],
         *,
         page_size: int = PAGE_SIZE,
     ) -> None:
         super().__init__()
-        self._fetch = fetch
+        self._source = source
         self._thumbnail = thumbnail
         self._page_size = page_size
         self._tiles: list[FileTile] = []
         self._exhausted = True
+        self._loader: Loader[_TilePage] = Loader(ctx, self._arrived, parent=self)
+        self._loader.loading_changed.connect(self.loading_changed)
 
-    def reload(self) -> None:
-        self.beginResetModel()
-        self._tiles = self._fetch(0, self._page_size)
-        self._exhausted = len(self._tiles) < self._page_size
-        self.endResetModel()
+    @property
+    def loading(self) -> bool:
+        return self._loader.loading
+
+    def reload(self, source: TileSource | None = None) -> None:
+        if source is not None:
+            self._source = source
+        source, size = self._source, self._page_size
+        self._loader.run(lambda s: _TilePage(0, size, source(s, 0, size)))
 
     def clear(self) -> None:
+        self._loader.drop()
         self.beginResetModel()
         self._tiles, self._exhausted = [], True
         self.endResetModel()
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:
-        return not parent.isValid() and not self._exhausted
+        return not parent.isValid() and not self._exhausted and not self._loader.loading
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:
-        if parent.isValid() or self._exhausted:
+        if not self.canFetchMore(parent):
             return
-        page = self._fetch(len(self._tiles), self._page_size)
-        self._exhausted = len(page) < self._page_size
-        if not page:
-            return
-        start = len(self._tiles)
-        self.beginInsertRows(QModelIndex(), start, start + len(page) - 1)
-        self._tiles.extend(page)
-        self.endInsertRows()
+        offset, size, source = len(self._tiles), self._page_size, self._source
+        self._loader.run(lambda s: _TilePage(offset, size, source(s, offset, size)))
+
+    def _arrived(self, page: _TilePage) -> None:
+        if page.offset == 0:
+            self.beginResetModel()
+            self._tiles = list(page.tiles)
+            self._exhausted = len(page.tiles) < page.asked
+            self.endResetModel()
+        elif page.offset == len(self._tiles):
+            self._exhausted = len(page.tiles) < page.asked
+            if page.tiles:
+                start = len(self._tiles)
+                self.beginInsertRows(QModelIndex(), start, start + len(page.tiles) - 1)
+                self._tiles.extend(page.tiles)
+                self.endInsertRows()
+        self.page_loaded.emit()
 
     @property
     def tiles(self) -> list[FileTile]:
@@ -173,6 +215,9 @@ class FilesViewModel(QObject):
     client_choices_changed = Signal()
     files_added = Signal(object)  # AddOutcome
     progress = Signal(float)
+    loading_changed = Signal(bool)  # tiles, a document or clients are being read
+    document_found = Signal(bool)  # after set_document: whether the number was found
+    deleted = Signal(int)  # after delete: how many files went
 
     def __init__(
         self,
@@ -195,7 +240,17 @@ class FilesViewModel(QObject):
         self._filter_error = ""
         self._busy = ""
         self._tasks: set[Task] = set()
-        self.tiles = FileTilesModel(self._fetch, self._thumbnail_for, page_size=page_size)
+        self.tiles = FileTilesModel(ctx, self._source(), self._thumbnail_for, page_size=page_size)
+        self.tiles.modelReset.connect(self.changed)
+        self.tiles.rowsInserted.connect(self.changed)
+        self._finder: Loader[_Document | None] = Loader(ctx, self._found, parent=self)
+        self._searcher: Loader[list[ClientView]] = Loader(ctx, self._clients_found, parent=self)
+        self._deleter: Loader[list[str]] = Loader(
+            ctx, self._deleted, on_failed=self._delete_failed, parent=self
+        )
+        self._loaders = (self.tiles, self._finder, self._searcher, self._deleter)
+        for loader in self._loaders:
+            loader.loading_changed.connect(lambda _b: self.loading_changed.emit(self.loading))
         self.client_choices = ClientChoices()
         self._search_text = ""
         self._search_timer = QTimer(self)
@@ -206,6 +261,10 @@ class FilesViewModel(QObject):
             self._connect_thumbnails()
 
     # -- state
+    @property
+    def loading(self) -> bool:
+        return any(loader.loading for loader in self._loaders)
+
     @property
     def can_delete(self) -> bool:
         return self._ctx.actor.is_admin
@@ -255,6 +314,8 @@ class FilesViewModel(QObject):
         if self._filter_error:
             return "No matching quote or invoice"
         count = self.tiles.rowCount()
+        if self.tiles.loading and not count:
+            return "Reading files…"
         more = "+" if self.tiles.canFetchMore() else ""
         files = "file" if count == 1 and not more else "files"
         where = []
@@ -291,8 +352,10 @@ class FilesViewModel(QObject):
     def run_client_search(self) -> None:
         self._search_timer.stop()
         text = self._search_text
-        found = self._ctx.notifier.attempt(lambda: self._session(clients.search_clients, text, 20))
-        self.client_choices.set_clients(found or [])
+        self._searcher.run(lambda s: clients.search_clients(s, text, 20))
+
+    def _clients_found(self, found: list[ClientView]) -> None:
+        self.client_choices.set_clients(found)
         self.client_choices_changed.emit()
 
     def choose_client_row(self, row: int) -> None:
@@ -304,36 +367,38 @@ class FilesViewModel(QObject):
         """Show one client's files (None: everyone's); a document of another client is dropped."""
         self._client_id = client_id
         self._client_name = name if client_id is not None else ""
-        if client_id is not None and not name:
-            self._client_name = self._client_label(client_id)
         if self._document is not None and self._document.client_id != client_id:
             self._document, self._document_text = None, ""
         self._filter_error = ""
         self.refresh()
 
-    def set_document(self, text: str) -> bool:
-        """Show the files of the quote or invoice numbered ``text`` ("" clears the filter)."""
+    def set_document(self, text: str) -> None:
+        """Show the files of the quote or invoice numbered ``text`` ("" clears the filter);
+        ``document_found`` tells whether there is one, once it has been looked up."""
         self._document_text = text.strip()
         self._filter_error = ""
         if not self._document_text:
+            self._finder.drop()
             self._document = None
             self.refresh()
-            return True
-        try:
-            found: _Document | None = self._find_document(self._document_text)
-        except NotFound:
-            found = None
+            self.document_found.emit(True)
+            return
+        wanted = self._document_text
+        self._finder.run(lambda s: _find_document(s, wanted))
+
+    def _found(self, found: _Document | None) -> None:
         if found is None:
             self._document = None
             self._filter_error = f"No quote or invoice is numbered {self._document_text}."
             self.tiles.clear()
             self.changed.emit()
-            return False
+            self.document_found.emit(False)
+            return
         self._document = found
         self._document_text = found.number
         self._client_id, self._client_name = found.client_id, found.client_name
         self.refresh()
-        return True
+        self.document_found.emit(True)
 
     def clear_filters(self) -> None:
         self._client_id, self._client_name = None, ""
@@ -342,12 +407,10 @@ class FilesViewModel(QObject):
 
     def refresh(self) -> None:
         """Reload the first page (after a filter change, an edit, or a notice from elsewhere)."""
-        self._numbers.clear()
-        self._client_names.clear()
         if self._filter_error:
             self.tiles.clear()
         else:
-            self._ctx.notifier.attempt(self.tiles.reload)
+            self.tiles.reload(self._source())
         self.changed.emit()
 
     # -- thumbnails
@@ -456,26 +519,36 @@ class FilesViewModel(QObject):
             "them keep their text and price.\n\n" + "\n".join(lines)
         )
 
-    def delete(self, tiles: Sequence[FileTile]) -> int:
-        """Delete files (admins only); their objects go right after. Returns how many went."""
+    def delete(self, tiles: Sequence[FileTile]) -> None:
+        """Delete files (admins only) in the background; their objects go right after.
+        ``deleted`` tells how many went."""
         if not tiles:
-            return 0
+            return
         if not self.can_delete:
             self._ctx.notifier.warning("Only an admin may delete order files.")
-            return 0
-        gone: list[str] = []
-        for tile in tiles:
-            done = self._ctx.notifier.attempt(
-                partial(self._session, order_files.delete_order_file, self._ctx.actor, tile.id)
-            )
-            if done is not None:
-                gone.append(done.filename)
+            self.deleted.emit(0)
+            return
+        db, actor, storage = self._ctx.db, self._ctx.actor, self._ctx.storage()
+        ids = [tile.id for tile in tiles]
+
+        def delete(s: Session) -> list[str]:
+            gone = [order_files.delete_order_file(s, actor, file_id).filename for file_id in ids]
+            maintenance.after_commit_drain(db, storage)
+            return gone
+
+        self._deleter.run(delete)
+
+    def _deleted(self, gone: list[str]) -> None:
         if gone:
-            maintenance.after_commit_drain(self._ctx.db, self._ctx.storage())
             what = gone[0] if len(gone) == 1 else f"{len(gone)} files"
             self._ctx.notifier.info(f"Deleted {what}.")
         self.refresh()
-        return len(gone)
+        self.deleted.emit(len(gone))
+
+    def _delete_failed(self, _exc: BaseException) -> bool:
+        self.refresh()
+        self.deleted.emit(0)
+        return False
 
     # -- reading a file
     def read_bytes(self, tile: FileTile) -> bytes:
@@ -540,69 +613,40 @@ class FilesViewModel(QObject):
         self.changed.emit()
         return self._ctx.runner.start(task)
 
-    def _session(self, call: Callable[..., T], *args: Any) -> T:
-        with self._ctx.db.session() as s:
-            return call(s, *args)
+    def _source(self) -> TileSource:
+        doc, client_id = self._document, self._client_id
 
-    def _fetch(self, offset: int, limit: int) -> list[FileTile]:
-        doc = self._document
-        rows = self._session(
-            lambda s: order_files.list_order_files(
+        def page(s: Session, offset: int, limit: int) -> list[FileTile]:
+            rows = file_labels.labelled_page(
                 s,
-                client_id=self._client_id,
+                client_id=client_id,
                 quote_id=doc.id if doc and doc.kind == "quote" else None,
                 invoice_id=doc.id if doc and doc.kind == "invoice" else None,
                 limit=limit,
                 offset=offset,
             )
-        )
-        return [self._tile(row) for row in rows]
+            return [_tile(row, label) for row, label in rows]
 
-    def _tile(self, row: OrderFileView) -> FileTile:
-        documents = tuple(
-            self._number(kind, doc_id)
-            for kind, doc_id in (("quote", row.quote_id), ("invoice", row.invoice_id))
-            if doc_id is not None
-        )
-        return FileTile(row, self._client_label(row.client_id), documents)
+        return page
 
-    def _client_label(self, client_id: int) -> str:
-        if client_id not in self._client_names:
-            try:
-                name = self._session(clients.get_client, client_id).name
-            except NotFound:
-                name = f"client {client_id}"
-            self._client_names[client_id] = name
-        return self._client_names[client_id]
 
-    def _number(self, kind: str, doc_id: int) -> str:
-        key = (kind, doc_id)
-        if key not in self._numbers:
-            try:
-                if kind == "quote":
-                    number = self._session(quotes.get_quote, doc_id).number
-                else:
-                    number = self._session(invoices.get_invoice, doc_id).number
-                self._numbers[key] = number
-            except NotFound:
-                self._numbers[key] = f"{kind} {doc_id}"
-        return self._numbers[key]
+def _tile(row: OrderFileView, label: file_labels.FileLabel) -> FileTile:
+    documents = tuple(n for n in (label.quote_number, label.invoice_number) if n is not None)
+    return FileTile(row, label.client_name, documents)
 
-    def _find_document(self, text: str) -> _Document:
-        wanted = text.strip().casefold()
-        with self._ctx.db.session() as s:
-            for summary in quotes.list_quotes(s, QuoteFilter(text=text.strip()), limit=20):
-                if summary.number.casefold() == wanted:
-                    return _Document(
-                        "quote", summary.id, summary.number, summary.client_id, summary.client_name
-                    )
-        with self._ctx.db.session() as s:
-            for found in invoices.list_invoices(s, InvoiceFilter(text=text.strip()), limit=20):
-                if found.number.casefold() == wanted:
-                    return _Document(
-                        "invoice", found.id, found.number, found.client_id, found.client_name
-                    )
-        raise NotFound(f"No quote or invoice is numbered {text.strip()}.")
+
+def _find_document(s: Session, text: str) -> _Document | None:
+    """The quote or invoice numbered ``text`` (any case), or None."""
+    wanted = text.strip().casefold()
+    for summary in quotes.list_quotes(s, QuoteFilter(text=text.strip()), limit=20):
+        if summary.number.casefold() == wanted:
+            return _Document(
+                "quote", summary.id, summary.number, summary.client_id, summary.client_name
+            )
+    for found in invoices.list_invoices(s, InvoiceFilter(text=text.strip()), limit=20):
+        if found.number.casefold() == wanted:
+            return _Document("invoice", found.id, found.number, found.client_id, found.client_name)
+    return None
 
 
 def _one_line(exc: BaseException) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -26,6 +25,7 @@ from core.services import jobs, printers
 from core.services.jobs import JobView
 from core.services.printers import PrinterView
 from core.services.settings import get_settings
+from desktop.viewmodels.background import Loader
 from desktop.viewmodels.context import AppContext
 from desktop.viewmodels.shell import ShellViewModel
 
@@ -216,6 +216,10 @@ class JobsBoardViewModel(QObject):
     selection_changed = Signal()  # another card (or none) is selected: refill the side panel
     # ("invoice", id): emitted before ``shell.show("invoices")``; the app may open it there.
     open_document = Signal(str, int)
+    loading_changed = Signal(bool)  # the board is being read
+    # A command (move, status, priority) finished: True when it was done, False when refused
+    # or failed; either way the board has been read again by then.
+    command_done = Signal(bool)
 
     def __init__(self, ctx: AppContext, shell: ShellViewModel | None = None) -> None:
         super().__init__()
@@ -226,6 +230,11 @@ class JobsBoardViewModel(QObject):
         self._show_finished = False
         self._selected_id: int | None = None
         self._loaded = False
+        self._after_board: list[Callable[[], None]] = []
+        self._reader: Loader[_Board] = Loader(ctx, self._read_done, parent=self)
+        self._reader.loading_changed.connect(self.loading_changed)
+        self._working = False
+        self._queued: list[Callable[[], object]] = []
 
     # -- state
     @property
@@ -235,6 +244,15 @@ class JobsBoardViewModel(QObject):
     @property
     def loaded(self) -> bool:
         return self._loaded
+
+    @property
+    def loading(self) -> bool:
+        return self._reader.loading
+
+    @property
+    def working(self) -> bool:
+        """A command is on its way to the database (its ``command_done`` is still to come)."""
+        return self._working
 
     @property
     def show_finished(self) -> bool:
@@ -311,11 +329,12 @@ class JobsBoardViewModel(QObject):
         """The page is shown: read the board (again)."""
         self.refresh()
 
-    def refresh(self) -> bool:
-        """Read the board from the database; the selection stays when its job is still there."""
-        board = self._ctx.notifier.attempt(self._read)
-        if board is None:
-            return False
+    def refresh(self) -> None:
+        """Read the board in the background; the selection stays when its job is still there."""
+        show_finished = self._show_finished
+        self._reader.run(lambda s: _read_board(s, show_finished))
+
+    def _read_done(self, board: _Board) -> None:
         self._columns = board.columns
         self._policy = board.policy
         self._loaded = True
@@ -323,7 +342,9 @@ class JobsBoardViewModel(QObject):
         if self._selected_id is not None and self.card(self._selected_id) is None:
             self._selected_id = None
         self.selection_changed.emit()
-        return True
+        waiting, self._after_board = self._after_board, []
+        for then in waiting:
+            then()
 
     def set_show_finished(self, show: bool) -> None:
         if show != self._show_finished:
@@ -371,6 +392,9 @@ class JobsBoardViewModel(QObject):
         """Put the job before the ``index``-th card shown in the target column (0-based; the
         column's length puts it last). Completed and cancelled cards shown at a column's foot
         are no part of its queue, so only the open cards before the slot count."""
+        if self._working:  # one change at a time, each on the board the last left
+            self._queued.append(lambda: self.move(job_id, version, printer_id, index))
+            return True
         target = self.column(printer_id)
         if target is None:
             self._ctx.notifier.warning("That printer is no longer on the board.")
@@ -398,6 +422,9 @@ class JobsBoardViewModel(QObject):
 
     def move_by(self, job_id: int, steps: int) -> bool:
         """Move the job up (negative) or down its queue, e.g. with Ctrl+Up / Ctrl+Down."""
+        if self._working:  # one change at a time, each on the board the last left
+            self._queued.append(lambda: self.move_by(job_id, steps))
+            return True
         card, column = self.card(job_id), self.column_of(job_id)
         if card is None or column is None or card.is_final:
             return False
@@ -413,6 +440,9 @@ class JobsBoardViewModel(QObject):
 
     def move_to_neighbour(self, job_id: int, steps: int) -> bool:
         """Move the job to the end of the column ``steps`` to the right (negative: left)."""
+        if self._working:  # one change at a time, each on the board the last left
+            self._queued.append(lambda: self.move_to_neighbour(job_id, steps))
+            return True
         column = self.column_of(job_id)
         if column is None:
             return False
@@ -423,6 +453,9 @@ class JobsBoardViewModel(QObject):
 
     def assign(self, job_id: int, printer_id: int | None) -> bool:
         """Put the job at the end of a printer's queue (None: back to Unassigned)."""
+        if self._working:  # one change at a time, each on the board the last left
+            self._queued.append(lambda: self.assign(job_id, printer_id))
+            return True
         card, target = self.card(job_id), self.column(printer_id)
         if card is None or target is None:
             return False
@@ -431,6 +464,9 @@ class JobsBoardViewModel(QObject):
         return self.move(job_id, card.version, printer_id, len(target.cards))
 
     def set_status(self, job_id: int, status: JobStatus) -> bool:
+        if self._working:  # one change at a time, each on the board the last left
+            self._queued.append(lambda: self.set_status(job_id, status))
+            return True
         card = self.card(job_id)
         if card is None:
             return False
@@ -445,6 +481,9 @@ class JobsBoardViewModel(QObject):
         )
 
     def set_priority(self, job_id: int, priority: JobPriority) -> bool:
+        if self._working:  # one change at a time, each on the board the last left
+            self._queued.append(lambda: self.set_priority(job_id, priority))
+            return True
         card = self.card(job_id)
         if card is None:
             return False
@@ -477,21 +516,37 @@ class JobsBoardViewModel(QObject):
         return ids.index(job_id) + 1 if job_id in ids else None
 
     def _command(self, job_id: int, version: int, action: Callable[[Session], object]) -> bool:
-        """Run one service call; whatever happens, the board is read again afterwards."""
+        """Run one service call in the background; whatever happens, the board is read again
+        afterwards and ``command_done`` tells how it went. Returns True: the call started."""
         label = self._label(job_id)
-        try:
-            with self._ctx.db.session() as s:
-                action(s)
-        except (ServiceError, _Stale) as exc:
+
+        def finish(ok: bool, message: Callable[[], str] | None = None) -> None:
+            def after_board() -> None:
+                self._working = False
+                if message is not None:
+                    self._ctx.notifier.warning(message())
+                self.command_done.emit(ok)
+                if self._queued and not self._working:
+                    self._queued.pop(0)()
+
+            self._after_board.append(after_board)
             self.refresh()
-            self._ctx.notifier.warning(self._refusal(exc, job_id, version, label))
-            return False
-        except Exception as exc:
-            log.exception("jobs.command_failed")
-            self.refresh()
-            self._ctx.notifier.error(f"The job could not be changed: {exc}", traceback.format_exc())
-            return False
-        self.refresh()
+
+        def failed(exc: BaseException) -> bool:
+            runner.deleteLater()
+            if isinstance(exc, ServiceError | _Stale):
+                finish(False, lambda: self._refusal(exc, job_id, version, label))
+                return True
+            finish(False)
+            return False  # reported as an error with details
+
+        def done(_result: object) -> None:
+            runner.deleteLater()
+            finish(True)
+
+        runner: Loader[object] = Loader(self._ctx, done, on_failed=failed, parent=self)
+        self._working = True
+        runner.run(action)
         return True
 
     def _refusal(self, exc: Exception, job_id: int, version: int, label: str) -> str:
@@ -509,19 +564,20 @@ class JobsBoardViewModel(QObject):
         card = self.card(job_id)
         return card.label if card else f"Job {job_id}"
 
-    def _read(self) -> _Board:
-        with self._ctx.db.session() as s:
-            printer_list = printers.list_printers(s, include_inactive=True)
-            job_list = jobs.list_jobs(s, include_final=self._show_finished)
-            shop, _version = get_settings(s)
-        return _Board(
-            _columns(printer_list, job_list, shop.max_active_printing_per_printer),
-            shop.job_creation_policy,
-        )
-
 
 class _Stale(Exception):
     """The card the person acted on is older than the job in the database."""
+
+
+def _read_board(session: Session, show_finished: bool) -> _Board:
+    """Printers, jobs (with their invoice and client), settings: three statements."""
+    printer_list = printers.list_printers(session, include_inactive=True)
+    job_list = jobs.list_jobs(session, include_final=show_finished)
+    shop, _version = get_settings(session)
+    return _Board(
+        _columns(printer_list, job_list, shop.max_active_printing_per_printer),
+        shop.job_creation_policy,
+    )
 
 
 def _columns(

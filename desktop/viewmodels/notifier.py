@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import SIGNAL, QObject, Signal
 
 from core.errors import ServiceError
 from core.money import MoneyError
+from desktop.viewmodels.connection import is_disconnect
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -33,6 +34,8 @@ class Notice:
 
 class Notifier(QObject):
     posted = Signal(object)  # Notice
+    # A call failed because the database went away: the window's banner says so, not a toast.
+    disconnected = Signal(object)  # the exception
 
     def info(self, text: str) -> None:
         self.posted.emit(Notice(Level.INFO, text))
@@ -50,6 +53,9 @@ class Notifier(QObject):
         except (ServiceError, MoneyError) as exc:
             self.warning(str(exc))
         except Exception as exc:
+            if is_disconnect(exc) and self.receivers(SIGNAL("disconnected(PyObject)")) > 0:
+                self.disconnected.emit(exc)
+                return None
             log.exception("action.failed")
             self.error(f"Something went wrong: {exc}", traceback.format_exc())
         return None

@@ -1,4 +1,5 @@
-"""A table model that pages rows from a service as the view scrolls, filtered in SQL."""
+"""A table model that pages rows from a service as the view scrolls, filtered in SQL; the
+background variant reads each page off the GUI thread and shows it when it arrives."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
+from sqlalchemy.orm import Session
+
+from desktop.viewmodels.background import Loader
+from desktop.viewmodels.context import AppContext
 
 Row = TypeVar("Row")
 Index = QModelIndex | QPersistentModelIndex
@@ -107,3 +112,90 @@ class PagedTableModel(QAbstractTableModel, Generic[Row]):
         if role == Qt.ItemDataRole.UserRole:
             return row
         return None
+
+
+#: Reads ``limit`` rows from ``offset`` in the given session (on a worker thread).
+PageSource = Callable[[Session, int, int], list[Row]]
+
+
+@dataclass(frozen=True)
+class _Page(Generic[Row]):
+    offset: int
+    asked: int
+    rows: list[Row]
+
+
+class BackgroundPagedModel(PagedTableModel[Row]):
+    """Pages read in the background: ``reload`` and ``fetchMore`` return at once, the rows
+    appear when they arrive (``page_loaded``), the rows shown stay until then, and a reload
+    supersedes a page still on its way."""
+
+    loading_changed = Signal(bool)
+    page_loaded = Signal()  # a page arrived (the first after a reload, or one more)
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        columns: Sequence[Column[Row]],
+        source: PageSource[Row],
+        *,
+        page_size: int = 200,
+    ) -> None:
+        super().__init__(columns, lambda _offset, _limit: [], page_size=page_size)
+        self._source = source
+        self._loaded_once = False
+        self._loader: Loader[_Page[Row]] = Loader(ctx, self._arrived, parent=self)
+        self._loader.loading_changed.connect(self.loading_changed)
+
+    @property
+    def loading(self) -> bool:
+        return self._loader.loading
+
+    @property
+    def loaded_once(self) -> bool:
+        return self._loaded_once
+
+    def reload(
+        self, fetch: Callable[[int, int], list[Row]] | None = None, *, keep: int = 0
+    ) -> None:
+        """Read from the first row again; ``keep`` reads at least that many (a refresh that
+        keeps the place). A new source is set with ``set_source``."""
+        if fetch is not None:
+            raise TypeError("a background model reads from set_source(), not a fetch")
+        wanted = max(keep, self._page_size)
+        source = self._source
+        self._loader.run(lambda s: _Page(0, wanted, source(s, 0, wanted)))
+
+    def set_source(self, source: PageSource[Row], *, keep: int = 0) -> None:
+        self._source = source
+        self.reload(keep=keep)
+
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:
+        return (
+            not parent.isValid()
+            and self._loaded_once
+            and not self._exhausted
+            and not self._loader.loading
+        )
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:
+        if not self.canFetchMore(parent):
+            return
+        offset, size, source = len(self._rows), self._page_size, self._source
+        self._loader.run(lambda s: _Page(offset, size, source(s, offset, size)))
+
+    def _arrived(self, page: _Page[Row]) -> None:
+        if page.offset == 0:
+            self.beginResetModel()
+            self._rows = list(page.rows)
+            self._exhausted = len(page.rows) < page.asked
+            self._loaded_once = True
+            self.endResetModel()
+        elif page.offset == len(self._rows):
+            self._exhausted = len(page.rows) < page.asked
+            if page.rows:
+                start = len(self._rows)
+                self.beginInsertRows(QModelIndex(), start, start + len(page.rows) - 1)
+                self._rows.extend(page.rows)
+                self.endInsertRows()
+        self.page_loaded.emit()

@@ -147,6 +147,7 @@ class ClientDialog(QDialog):
         vm.form_changed.connect(self._fill)
         vm.messages_changed.connect(self._show_messages)
         vm.saved.connect(self._saved)
+        vm.busy_changed.connect(self._busy)
         self._fill()
         self._show_messages()
         self.inputs["name"].setFocus()
@@ -209,6 +210,12 @@ class ClientDialog(QDialog):
         if first_wrong is not None:
             self.inputs[first_wrong].setFocus()
         self.adjustSize()
+
+    def _busy(self, busy: bool) -> None:
+        self.save_button.setEnabled(self.vm.can_save)
+        self.save_button.setText(
+            "Saving…" if busy else ("Save client" if self.vm.is_new else "Save changes")
+        )
 
     def _save(self) -> None:
         self.vm.save()

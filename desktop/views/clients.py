@@ -28,6 +28,7 @@ from desktop.viewmodels.clients import ClientEditorViewModel, ClientPageViewMode
 from desktop.viewmodels.context import AppContext
 from desktop.viewmodels.shell import ShellViewModel
 from desktop.views.client_dialog import ClientDialog
+from desktop.views.loading import LoadingBadge
 from desktop.views.page import Page, card
 from desktop.views.theme import ACCENT, BAD, LINE, MUTED, STATUS_COLOURS
 
@@ -295,6 +296,9 @@ class ClientsPage(Page):
         self.table.setColumnWidth(3, 128)
         self.table.verticalHeader().setDefaultSectionSize(34)
         self.table.activated.connect(self._edit_row)
+        self.loading = LoadingBadge(vm.loading_changed, loading=vm.loading)
+        self.action_row.insertWidget(0, self.loading)
+        self._focus_when_listed = False
         selection = self.table.selectionModel()
         selection.currentRowChanged.connect(self._current_row)
 
@@ -397,6 +401,9 @@ class ClientsPage(Page):
     def _focus_list(self) -> None:
         if self.vm.search_pending:  # the person is ahead of the debounce: catch up first
             self.vm.search_now()
+        if self.vm.loading:  # the rows for what was typed are on their way
+            self._focus_when_listed = True
+            return
         if self.vm.model.rowCount() == 0:
             return
         self.table.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -408,12 +415,16 @@ class ClientsPage(Page):
         self.subtitle.setVisible(True)
 
     def _listed(self) -> None:
-        has_rows = self.vm.model.rowCount() > 0
+        self._counted()
+        has_rows = self.vm.model.rowCount() > 0 or not self.vm.model.loaded_once
         self.empty.setText(self.vm.empty_text)
         self.list_stack.setCurrentIndex(0 if has_rows else 1)
         if self.search.text() != self.vm.search_text and not self.search.hasFocus():
             self.search.setText(self.vm.search_text)
         self._select_current()
+        if self._focus_when_listed and not self.vm.loading:
+            self._focus_when_listed = False
+            self._focus_list()
 
     def _current_client(self) -> None:
         self.panel.show_client()

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from desktop.viewmodels.context import AppContext
 from desktop.viewmodels.dashboard import DashboardViewModel, FigureCard
 from desktop.viewmodels.shell import ShellViewModel
+from desktop.views.loading import LoadingBadge
 from desktop.views.page import Page
 from desktop.views.theme import ACCENT, BAD, LINE, MUTED
 
@@ -156,6 +157,8 @@ class DashboardPage(Page):
         super().__init__("Dashboard", "")
         self.vm = vm
         self.setStyleSheet(STYLE)
+        self.loading = LoadingBadge(vm.loading_changed, loading=vm.loading)
+        self.action_row.addWidget(self.loading)
         self.refresh_button = self.add_action("Refresh")
         self.refresh_button.setToolTip("Read the figures again (F5)")
         self.refresh_button.clicked.connect(vm.refresh)

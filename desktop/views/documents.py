@@ -34,6 +34,7 @@ from desktop.viewmodels.documents import (
 )
 from desktop.viewmodels.shell import ShellViewModel
 from desktop.views.document_editor import EXTRA_STYLE, DocumentEditorView, tint
+from desktop.views.loading import LoadingBadge
 from desktop.views.page import Page, card
 from desktop.views.theme import MUTED, STATUS_COLOURS
 
@@ -104,6 +105,9 @@ class DocumentListView(QWidget):
             toolbar.addWidget(chip)
             self.chips[flt.key] = chip
         toolbar.addStretch(1)
+        self.table = QTableView()
+        self.loading = LoadingBadge(vm.loading_changed, loading=vm.loading)
+        toolbar.addWidget(self.loading)
         self.search = QLineEdit()
         self.search.setObjectName("search")
         self.search.setPlaceholderText("Search number or client   (Ctrl+F)")
@@ -114,7 +118,6 @@ class DocumentListView(QWidget):
         toolbar.addWidget(self.search)
         layout.addLayout(toolbar)
 
-        self.table = QTableView()
         self.table.setModel(vm.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -169,6 +172,7 @@ class DocumentListView(QWidget):
         find.activated.connect(self.focus_search)
         vm.filter_changed.connect(self._sync)
         vm.summary_changed.connect(self._sync)
+        vm.loading_changed.connect(self._sync)
         self._sync()
 
     def focus_search(self) -> None:
@@ -191,7 +195,7 @@ class DocumentListView(QWidget):
             chip.setChecked(True)
         if self.search.text() != self.vm.search_text and not self.search.hasFocus():
             self.search.setText(self.vm.search_text)
-        empty = self.vm.is_empty
+        empty = self.vm.is_empty and not self.vm.loading
         if empty:
             title, hint = self.vm.empty_message()
             self.empty_title.setText(title)
@@ -240,6 +244,7 @@ class DocumentsPage(Page):
         self.view_model.open_requested.connect(self.open_document)
         self.view_model.new_requested.connect(self.new_document)
         self.view_model.summary_changed.connect(self._summary)
+        self.view_model.loaded_changed.connect(self._select_open_document)
         self.view_model.refreshed.connect(self._refresh_editor)
         self.editor.back_requested.connect(self.show_list)
         self.editor_model.closed.connect(self._document_gone)
@@ -286,8 +291,11 @@ class DocumentsPage(Page):
         self._show_header(True)
         self.view_model.ensure_loaded()
         self.list_view.table.setFocus()
+        self._select_open_document()
+
+    def _select_open_document(self) -> None:
         document_id = self.editor_model.document_id
-        if document_id is not None:
+        if document_id is not None and not self.editing:
             row = self.view_model.model.row_of(document_id)
             if row >= 0:
                 self.list_view.table.selectRow(row)

@@ -47,6 +47,7 @@ from desktop.viewmodels.files import (
     FilesViewModel,
     FileTile,
 )
+from desktop.views.loading import LoadingBadge
 from desktop.views.mesh_dialog import MeshDialog
 from desktop.views.page import Page, card
 from desktop.views.theme import ACCENT, BAD, LINE, MUTED
@@ -189,6 +190,8 @@ class FilesPage(Page):
         self.setStyleSheet(STYLE)
         self.setAcceptDrops(True)
 
+        self.loading = LoadingBadge(vm.loading_changed, loading=vm.loading)
+        self.action_row.addWidget(self.loading)
         self.open_button = self.add_action("Open in 3D")
         self.open_button.setToolTip("Show the selected file in 3D (Enter or double-click)")
         self.open_button.clicked.connect(self.open_selected)
@@ -256,6 +259,7 @@ class FilesPage(Page):
             shortcut.activated.connect(action)
 
         vm.changed.connect(self._sync)
+        vm.loading_changed.connect(lambda _b: self._sync())
         vm.progress.connect(lambda value: self.progress.setValue(int(value * 100)))
         vm.client_choices_changed.connect(self._show_choices)
         vm.tiles.modelReset.connect(self._sync)
@@ -328,7 +332,7 @@ class FilesPage(Page):
         self.target.style().unpolish(self.target)
         self.target.style().polish(self.target)
         self.clear_button.setVisible(vm.filtered or bool(vm.filter_error))
-        has_tiles = vm.tiles.rowCount() > 0
+        has_tiles = vm.tiles.rowCount() > 0 or (vm.loading and not vm.filter_error)
         self.empty.setText(vm.empty_message)
         self.stack.setCurrentIndex(0 if has_tiles else 1)
         self.busy_row.setVisible(bool(vm.busy))

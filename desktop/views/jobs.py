@@ -62,6 +62,7 @@ from desktop.viewmodels.jobs import (
     decode_payload,
 )
 from desktop.viewmodels.shell import ShellViewModel
+from desktop.views.loading import LoadingBadge
 from desktop.views.page import Page, card
 from desktop.views.theme import ACCENT, BAD, LINE, MUTED, OK, WARN
 
@@ -824,6 +825,8 @@ class JobsPage(Page):
         self.menu: QMenu | None = None
         self.setStyleSheet(STYLE)
 
+        self.loading = LoadingBadge(vm.loading_changed, loading=vm.loading)
+        self.action_row.addWidget(self.loading)
         self.finished_toggle = self.add_action("Show completed")
         self.finished_toggle.setObjectName("filter")
         self.finished_toggle.setCheckable(True)
@@ -931,8 +934,8 @@ class JobsPage(Page):
     def _board_changed(self) -> None:
         self.subtitle.setText(self.vm.summary_text if self.vm.loaded else "")
         self.subtitle.setVisible(self.vm.loaded)
-        self.empty.setText(self.vm.empty_text)
-        empty = self.vm.loaded and self.vm.is_empty
+        self.empty.setText(self.vm.empty_text if self.vm.loaded else "Reading the board…")
+        empty = not self.vm.loaded or self.vm.is_empty
         self.board_stack.setCurrentIndex(1 if empty else 0)
         self.panel.setVisible(not empty)
         if self.finished_toggle.isChecked() != self.vm.show_finished:

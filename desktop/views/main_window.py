@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.viewmodels.connection import ConnectionState
 from desktop.viewmodels.live import LiveRefresh
 from desktop.viewmodels.notifier import Notice, Notifier
 from desktop.viewmodels.shell import ShellViewModel
@@ -46,13 +47,46 @@ def dropped_models(event: QDragEnterEvent | QDropEvent) -> list[Path]:
     return [path for path in paths if path.suffix.lower() in MODEL_SUFFIXES]
 
 
+BANNER_STYLE = """
+QFrame#dbBanner { background: #fff4e0; border-bottom: 1px solid #f0c987; }
+QFrame#dbBanner QLabel { color: #7a4b00; font-weight: 600; }
+"""
+
+
+class ConnectionBanner(QFrame):
+    """Across the top while the database cannot be reached; gone when it answers again."""
+
+    def __init__(self, connection: ConnectionState | None) -> None:
+        super().__init__()
+        self.setObjectName("dbBanner")
+        self.setStyleSheet(BANNER_STYLE)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(28, 9, 28, 9)
+        self.label = QLabel()
+        self.label.setAccessibleName("Database connection")
+        row.addWidget(self.label, 1)
+        self._connection = connection
+        if connection is not None:
+            connection.changed.connect(self._sync)
+        self._sync()
+
+    def _sync(self, _reachable: bool = True) -> None:
+        message = self._connection.message if self._connection is not None else ""
+        self.label.setText(message)
+        self.setVisible(bool(message))
+
+
 class MainWindow(QMainWindow):
     # Set by the app that builds the window: where notices from other counters go.
     live: LiveRefresh
     listener: LiveUpdates
 
     def __init__(
-        self, shell: ShellViewModel, pages: Mapping[str, QWidget], notifier: Notifier
+        self,
+        shell: ShellViewModel,
+        pages: Mapping[str, QWidget],
+        notifier: Notifier,
+        connection: ConnectionState | None = None,
     ) -> None:
         super().__init__()
         self.shell = shell
@@ -74,8 +108,17 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(rail)
-        layout.addWidget(self.stack, 1)
+        right = QVBoxLayout()
+        right.setContentsMargins(0, 0, 0, 0)
+        right.setSpacing(0)
+        self.db_banner = ConnectionBanner(connection)
+        right.addWidget(self.db_banner)
+        right.addWidget(self.stack, 1)
+        layout.addLayout(right, 1)
         self.setCentralWidget(central)
+        if connection is not None:
+            # Back again: the screen on show reads its data afresh (what it showed stayed).
+            connection.restored.connect(lambda: self._show(self.shell.screen))
 
         self.statusBar().showMessage(
             f"Signed in as {shell.user_label}    ·    Database: {shell.database_label}"

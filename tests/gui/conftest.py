@@ -1,11 +1,12 @@
 """GUI tests: the Qt platform is chosen before the QApplication exists; Qt warnings fail a
-test; a test leaves no window open."""
+test; a test leaves no window open; SQL run on the GUI thread by desktop code is caught."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,33 @@ from core.db.engine import Database
 from core.storage import LocalStorage
 from desktop.viewmodels.context import AppContext
 from desktop.viewmodels.notifier import Notifier
+from tests.gui import sql_watch
 from workers.tasks import TaskRunner
+
+# SQL on the GUI thread freezes the window on a remote database. Tests marked
+# ``no_gui_thread_sql`` (the screens that load in the background) fail on any; the others
+# report it in the run's summary. Flip this once every screen is converted.
+ENFORCE_EVERYWHERE = False
+
+_reported: dict[str, dict[str, int]] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "no_gui_thread_sql: fail the test if desktop code runs SQL on the GUI thread"
+    )
+    sql_watch.install()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not _reported:
+        return
+    total = sum(sum(s.values()) for s in _reported.values())
+    terminalreporter.section("SQL on the GUI thread (report only)")
+    terminalreporter.write_line(f"{total} statements in {len(_reported)} tests")
+    for test, sources in sorted(_reported.items()):
+        worst = ", ".join(f"{n}× {src}" for src, n in sorted(sources.items(), key=lambda i: -i[1]))
+        terminalreporter.write_line(f"  {test}: {worst[:300]}")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -47,6 +74,20 @@ def _no_leftover_windows(qapp: QApplication) -> Iterator[None]:
     for window in left:
         window.close()  # so the next test starts clean even after this one fails
     assert not left, f"windows left open: {[type(w).__name__ for w in left]}"
+
+
+@pytest.fixture(autouse=True)
+def gui_thread_sql(request: pytest.FixtureRequest) -> Iterator[sql_watch.GuiThreadSql]:
+    """What the test's desktop code ran on the GUI thread; enforced or reported, see above."""
+    with sql_watch.watching() as recorder:
+        yield recorder
+    if not recorder.statements:
+        return
+    sources = recorder.sources()
+    if ENFORCE_EVERYWHERE or request.node.get_closest_marker("no_gui_thread_sql"):
+        listed = "\n".join(f"  {n}× {src}" for src, n in sources.items())
+        pytest.fail(f"{len(recorder.statements)} SQL statements ran on the GUI thread:\n{listed}")
+    _reported[request.node.nodeid] = sources
 
 
 @pytest.fixture

@@ -16,7 +16,12 @@ from tests.factories import item, make_client
 from workers.tasks import TaskRunner
 from workers.thumbnails import ThumbnailService
 
-MODELS = Path(__file__).resolve().parents[3] / "shared" / "models"
+# The shared models sit beside the checkout (/work/shared), also seen from a worktree.
+MODELS = next(
+    p / "shared" / "models"
+    for p in Path(__file__).resolve().parents
+    if (p / "shared" / "models").is_dir()
+)
 CUBE = MODELS / "20mm-xyz-cube.stl"
 PYRAMIDS = MODELS / "pyramids.3mf"
 EMPTY = MODELS / "empty.stl"

@@ -28,6 +28,9 @@ from workers.tasks import TaskRunner
 Opener = Callable[[Actor], tuple[ClientsPage, list[Notice]]]
 
 
+pytestmark = pytest.mark.no_gui_thread_sql
+
+
 @pytest.fixture
 def people(database: Database, admin: Actor) -> dict[str, int]:
     made: dict[str, int] = {}
@@ -62,9 +65,15 @@ def open_page(qtbot: QtBot, database: Database, tmp_path: Path) -> Opener:
         host.show()
         qtbot.waitExposed(host)
         page.activated()
+        settle(qtbot, page)
         return page, notices
 
     return opener
+
+
+def settle(qtbot: QtBot, page: ClientsPage) -> None:
+    """The screen reads in the background: wait until what it asked for has arrived."""
+    qtbot.waitUntil(lambda: page.vm.model.loaded_once and not page.vm.busy)
 
 
 def listed(page: ClientsPage) -> list[str]:
@@ -92,6 +101,7 @@ def test_typing_in_the_search_box_filters_the_list(
 
     qtbot.keyClicks(page.search, "cobol")
     qtbot.waitUntil(lambda: listed(page) == ["Grace Hopper"])
+    settle(qtbot, page)
     assert page.subtitle.text() == "1 client matches “cobol”"
 
     page.search.clear()
@@ -115,6 +125,7 @@ def test_new_client_is_typed_in_and_saved_to_the_database(
     assert "New client" in page.empty.text()
 
     qtbot.mouseClick(page.new_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.dialog is not None)
     dialog = page.dialog
     assert dialog is not None and dialog.isVisible()
     qtbot.keyClicks(dialog.inputs["name"], "Hedy Lamarr")
@@ -122,6 +133,7 @@ def test_new_client_is_typed_in_and_saved_to_the_database(
     qtbot.keyClicks(dialog.inputs["phone"], "0422 555 019")
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.dialog is None)
+    settle(qtbot, page)
 
     with database.session() as s:
         [saved] = clients.search_clients(s, "Hedy")
@@ -142,6 +154,7 @@ def test_a_refused_field_is_marked_in_the_form_and_nothing_is_saved(
 ) -> None:
     page, _ = open_page(admin)
     qtbot.mouseClick(page.new_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.dialog is not None)
     dialog = page.dialog
     assert dialog is not None
     qtbot.keyClicks(dialog.inputs["email"], "alan@")
@@ -150,6 +163,7 @@ def test_a_refused_field_is_marked_in_the_form_and_nothing_is_saved(
     qtbot.waitUntil(error.isVisible)
     assert error.text() == "A client needs a name."
 
+    qtbot.waitUntil(dialog.save_button.isEnabled)  # the refusal is in: Save works again
     qtbot.keyClicks(dialog.inputs["name"], "Alan Kay")
     assert not error.isVisible()  # typing in the field takes its message away
     qtbot.keyClick(dialog.inputs["name"], Qt.Key.Key_Return)  # Enter presses Save
@@ -175,6 +189,7 @@ def test_editing_a_client_changed_at_another_counter_offers_a_reload(
     click_row(qtbot, page, "Ada Lovelace")
     qtbot.waitUntil(lambda: page.panel.name.text() == "Ada Lovelace")
     qtbot.keyClick(page.table, Qt.Key.Key_Return)  # Enter edits the selected client
+    qtbot.waitUntil(lambda: page.dialog is not None)
     dialog = page.dialog
     assert dialog is not None and dialog.isVisible()
     phone, name = dialog.inputs["phone"], dialog.inputs["name"]
@@ -190,6 +205,7 @@ def test_editing_a_client_changed_at_another_counter_offers_a_reload(
 
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(dialog.conflict.isVisible)
+    settle(qtbot, page)
     assert "changed elsewhere" in dialog.conflict_text.text()
     assert not dialog.save_button.isEnabled()
     kept = stored(database, people["ada"])
@@ -197,6 +213,7 @@ def test_editing_a_client_changed_at_another_counter_offers_a_reload(
 
     qtbot.mouseClick(dialog.reload_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not dialog.conflict.isVisible())
+    qtbot.waitUntil(dialog.save_button.isEnabled)
     assert name.text() == "Ada King"
     assert dialog.notice.isVisible()
     phone.selectAll()
@@ -206,6 +223,7 @@ def test_editing_a_client_changed_at_another_counter_offers_a_reload(
     saved = stored(database, people["ada"])
     assert (saved.name, saved.phone) == ("Ada King", "0499 000 123")
     qtbot.waitUntil(lambda: page.panel.name.text() == "Ada King")
+    settle(qtbot, page)
     assert "Ada King" in listed(page)
 
 
@@ -249,10 +267,11 @@ def test_the_client_page_shows_their_invoices(
 
 
 def test_staff_are_not_offered_delete(
-    open_page: Opener, staff: Actor, people: dict[str, int]
+    qtbot: QtBot, open_page: Opener, staff: Actor, people: dict[str, int]
 ) -> None:
     page, _ = open_page(staff)
     page.vm.open_client(people["linus"])
+    qtbot.waitUntil(lambda: page.panel.name.text() == "Linus Park")
     assert page.panel.edit_button.isVisible()
     assert not page.panel.delete_button.isVisible()
 
@@ -271,6 +290,7 @@ def test_an_admin_deletes_a_client_after_confirming_and_sees_a_refusal(
     assert box is not None and box.isVisible()
     qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: listed(page) == ["Ada Lovelace", "Grace Hopper"])
+    settle(qtbot, page)
     with database.session() as s:
         assert clients.count_clients(s) == 2
     assert page.panel.stack.currentWidget() is page.panel.placeholder
@@ -282,5 +302,6 @@ def test_an_admin_deletes_a_client_after_confirming_and_sees_a_refusal(
     assert box is not None
     qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bool(notices))
+    settle(qtbot, page)
     assert "has quotes or invoices" in notices[-1].text
     assert listed(page) == ["Ada Lovelace", "Grace Hopper"]

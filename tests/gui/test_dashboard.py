@@ -23,6 +23,8 @@ from desktop.views.theme import STYLESHEET
 from tests.gui.test_dashboard_vm import seed_shop
 from workers.tasks import TaskRunner
 
+pytestmark = pytest.mark.no_gui_thread_sql
+
 Opener = Callable[[], tuple[DashboardPage, ShellViewModel, list[Notice]]]
 
 
@@ -46,6 +48,7 @@ def open_page(qtbot: QtBot, database: Database, admin: Actor, tmp_path: Path) ->
         host.show()
         qtbot.waitExposed(host)
         page.activated()
+        qtbot.waitUntil(lambda: page.vm.loaded and not page.vm.loading)
         return page, shell, notices
 
     return opener

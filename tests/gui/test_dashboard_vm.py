@@ -6,7 +6,9 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
 
 from core.actor import Actor
 from core.db.engine import Database
@@ -18,7 +20,10 @@ from desktop.viewmodels.dashboard import EMPTY_SHOP, DashboardViewModel
 from desktop.viewmodels.notifier import Notice, Notifier
 from desktop.viewmodels.shell import ShellViewModel
 from tests.factories import item, make_client
+from tests.gui.sql_watch import GuiThreadSql, counting
 from workers.tasks import TaskRunner
+
+pytestmark = pytest.mark.no_gui_thread_sql
 
 
 def dashboard(
@@ -55,11 +60,14 @@ def seed_shop(database: Database, admin: Actor) -> dict[str, str]:
     return {"late": late.number, "current": current.number}
 
 
-def test_figures_come_from_the_services(database: Database, admin: Actor, tmp_path: Path) -> None:
+def test_figures_come_from_the_services(
+    qtbot: QtBot, database: Database, admin: Actor, tmp_path: Path
+) -> None:
     numbers = seed_shop(database, admin)
     vm, _shell, notices = dashboard(database, admin, tmp_path)
     assert not vm.loaded
-    vm.refresh()
+    with qtbot.waitSignal(vm.changed):
+        vm.refresh()
     assert notices == []
     assert vm.loaded and not vm.is_new_shop
     cards = {card.key: card for card in vm.cards}
@@ -85,9 +93,12 @@ def test_figures_come_from_the_services(database: Database, admin: Actor, tmp_pa
     assert any("created for Grace Hopper" in line.message for line in vm.recent_activity)
 
 
-def test_a_new_shop_says_how_to_start(database: Database, admin: Actor, tmp_path: Path) -> None:
+def test_a_new_shop_says_how_to_start(
+    qtbot: QtBot, database: Database, admin: Actor, tmp_path: Path
+) -> None:
     vm, _shell, _ = dashboard(database, admin, tmp_path)
-    vm.refresh()
+    with qtbot.waitSignal(vm.changed):
+        vm.refresh()
     assert vm.is_new_shop
     assert vm.empty_message == EMPTY_SHOP
     assert vm.card("overdue").caption == "Nothing past due"
@@ -96,10 +107,11 @@ def test_a_new_shop_says_how_to_start(database: Database, admin: Actor, tmp_path
 
 
 def test_each_figure_opens_its_list_with_the_filter_set_first(
-    database: Database, admin: Actor, tmp_path: Path
+    qtbot: QtBot, database: Database, admin: Actor, tmp_path: Path
 ) -> None:
     vm, shell, _ = dashboard(database, admin, tmp_path)
-    vm.refresh()
+    with qtbot.waitSignal(vm.changed):
+        vm.refresh()
     events: list[tuple[str, ...]] = []
     vm.open_list.connect(lambda screen, flt: events.append(("open_list", screen, flt)))
     shell.screen_changed.connect(lambda key: events.append(("shown", key)))
@@ -118,3 +130,38 @@ def test_each_figure_opens_its_list_with_the_filter_set_first(
         ("open_list", "jobs", ""),
     ]
     assert shell.screen == "jobs"
+
+
+def test_the_screen_reads_in_three_statements_off_the_gui_thread(
+    qtbot: QtBot,
+    database: Database,
+    admin: Actor,
+    tmp_path: Path,
+    gui_thread_sql: GuiThreadSql,
+) -> None:
+    seed_shop(database, admin)
+    vm, _shell, notices = dashboard(database, admin, tmp_path)
+    states: list[bool] = []
+    vm.loading_changed.connect(states.append)
+    with counting(database.engine) as statements, qtbot.waitSignal(vm.changed):
+        vm.refresh()
+        assert vm.loading  # the call returned at once; the figures come later
+    assert states == [True, False] and not vm.loading
+    assert len(statements) == 3, statements  # figures, most overdue, latest activity
+    with qtbot.waitSignal(vm.changed):
+        vm.refresh()
+    assert gui_thread_sql.statements == [] and notices == []
+
+
+def test_a_newer_refresh_wins_over_an_older_one(
+    qtbot: QtBot, database: Database, admin: Actor, tmp_path: Path
+) -> None:
+    vm, _shell, _ = dashboard(database, admin, tmp_path)
+    shown: list[str] = []
+    vm.changed.connect(lambda: shown.append(vm.card("outstanding").value))
+    vm.refresh()  # superseded by the one below: its result is dropped
+    seed_shop(database, admin)
+    with qtbot.waitSignal(vm.changed):
+        vm.refresh()
+    qtbot.waitUntil(lambda: not vm.loading)
+    assert shown == ["A$320.00"]

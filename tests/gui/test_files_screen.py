@@ -27,6 +27,8 @@ from tests.gui.files_support import CUBE, Shop, make_context, seed_files, thumbn
 from tests.gui.test_documents_support import Notices
 from workers.thumbnails import ThumbnailService
 
+pytestmark = pytest.mark.no_gui_thread_sql
+
 SIZE = (1440, 900)
 
 
@@ -65,7 +67,13 @@ def _open(
     window.show()
     qtbot.waitExposed(window)
     page.activated()
+    settle(qtbot, page)
     return page, window, Notices(ctx.notifier)
+
+
+def settle(qtbot: QtBot, page: FilesPage) -> None:
+    """The screen reads in the background: wait for what it asked for."""
+    qtbot.waitUntil(lambda: not page.vm.loading)
 
 
 def _select(page: FilesPage, *names: str) -> None:
@@ -94,6 +102,7 @@ def test_grid_shows_tiles_and_their_thumbnails(
     page.document_edit.setFocus()
     qtbot.keyClicks(page.document_edit, shop.quote_number)
     qtbot.keyClick(page.document_edit, Qt.Key.Key_Return)
+    settle(qtbot, page)
     assert page.vm.tiles.rowCount() == 2
     assert shop.quote_number in page.target.text()
     assert page.subtitle.text() == f"2 files of {shop.quote_number}"
@@ -171,6 +180,7 @@ def test_dropping_files_adds_them_to_the_picked_document(
     shop = seed_files(database, admin, tmp_path)
     page, window, notices = _open(qtbot, database, admin, shop, tmp_path, thumbnails)
     page.vm.set_document(shop.invoice_number)
+    settle(qtbot, page)
     data = QMimeData()
     data.setUrls([QUrl.fromLocalFile(str(CUBE))])
     drop = QDropEvent(

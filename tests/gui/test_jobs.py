@@ -35,6 +35,8 @@ from desktop.views.toast import ToastArea
 from tests.gui.test_jobs_vm import make_jobs, printer_ids, queue, stored
 from workers.tasks import TaskRunner
 
+pytestmark = pytest.mark.no_gui_thread_sql
+
 
 @dataclass
 class Board:
@@ -92,6 +94,7 @@ def open_board(qtbot: QtBot, database: Database, tmp_path: Path) -> Opener:
         host.show()
         qtbot.waitExposed(host)
         page.activated()
+        qtbot.waitUntil(lambda: page.vm.loaded and not page.vm.loading)
         board = Board(page, host, notices, toasts)
         qtbot.waitUntil(board.laid_out)
         return board
@@ -151,7 +154,9 @@ def test_dragging_a_card_from_unassigned_onto_a_printer_assigns_it_at_the_droppe
     target = board.card(d)
     assert drop_at(board.host, target, QPoint(target.width() // 2, 6), mime)
 
-    assert queue(database, ender) == [c, b, d]  # the database has it at position 2
+    qtbot.waitUntil(
+        lambda: queue(database, ender) == [c, b, d]
+    )  # the database has it at position 2
     assert queue(database, None) == [a]
     assert stored(database)[b][:2] == (ender, 2)
     qtbot.waitUntil(lambda: board.column_ids(ender) == [c, b, d])
@@ -168,7 +173,7 @@ def test_dragging_within_a_column_reorders_its_queue(
     mime = start_drag(qtbot, board, board.card(c))
     first = board.card(a)
     assert drop_at(board.host, first, QPoint(first.width() // 2, 4), mime)
-    assert queue(database, None) == [c, a, b]
+    qtbot.waitUntil(lambda: queue(database, None) == [c, a, b])
     qtbot.waitUntil(lambda: board.column_ids(None) == [c, a, b])
 
     # Dropped on the empty space under the last card: it goes last.
@@ -176,7 +181,7 @@ def test_dragging_within_a_column_reorders_its_queue(
     column = board.page.board.column_widget(None)
     assert column is not None
     assert drop_at(board.host, column, QPoint(column.width() // 2, column.height() - 30), mime)
-    assert queue(database, None) == [a, b, c]
+    qtbot.waitUntil(lambda: queue(database, None) == [a, b, c])
     qtbot.waitUntil(lambda: board.column_ids(None) == [a, b, c])
 
 
@@ -327,6 +332,7 @@ def test_keyboard_moves_cards_and_reloads(
     qtbot.waitUntil(lambda: board.card(a).hasFocus())  # the moved card keeps the focus
     qtbot.keyClick(board.card(a), Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: queue(database, ids["Ender 3"]) == [a])
+    qtbot.waitUntil(lambda: board.column_ids(ids["Ender 3"]) == [a])  # the board read again
     qtbot.keyClick(board.card(a), Qt.Key.Key_Left)  # plain arrows pick another card
     qtbot.waitUntil(lambda: board.page.vm.selected_id == b)
 
@@ -348,7 +354,8 @@ def test_empty_board_and_the_completed_toggle(
     (a,) = make_jobs(database, admin, "Ada")
     with database.session() as s:
         jobs.set_status(s, admin, a, JobStatus.COMPLETED)
-    board.page.vm.refresh()  # as the app does when another counter changes a job
+    with qtbot.waitSignal(board.page.vm.board_changed):
+        board.page.vm.refresh()  # as the app does when another counter changes a job
     assert board.page.board_stack.currentIndex() == 1
     qtbot.mouseClick(board.page.finished_toggle, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: board.page.board_stack.currentIndex() == 0)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 from core.actor import Actor
 from core.db.engine import Database
@@ -20,16 +23,41 @@ from desktop.viewmodels.jobs import (
 )
 from desktop.viewmodels.notifier import Level, Notice, Notifier
 from tests.factories import make_client
+from tests.gui.sql_watch import GuiThreadSql, counting
 from workers.tasks import TaskRunner
 
+pytestmark = pytest.mark.no_gui_thread_sql
 
-def board_for(database: Database, actor: Actor) -> tuple[JobsBoardViewModel, list[Notice]]:
+
+def board_for(
+    qtbot: QtBot, database: Database, actor: Actor
+) -> tuple[JobsBoardViewModel, list[Notice]]:
     notifier = Notifier()
     notices: list[Notice] = []
     notifier.posted.connect(notices.append)
     vm = JobsBoardViewModel(AppContext(database, actor, notifier, TaskRunner()))
-    vm.load()
+    with qtbot.waitSignal(vm.board_changed):
+        vm.load()
     return vm, notices
+
+
+def done(qtbot: QtBot, vm: JobsBoardViewModel, command: Callable[[], bool]) -> bool:
+    """Run a board command and wait for its outcome (it goes to the database in the background)."""
+    outcome: list[bool] = []
+
+    def told(ok: bool) -> None:
+        outcome.append(ok)
+
+    vm.command_done.connect(told)
+    try:
+        if not command():
+            return False  # refused before asking the database
+        if not vm.working and not outcome:
+            return True  # nothing to change (dropped where it already was)
+        qtbot.waitUntil(lambda: bool(outcome))
+        return outcome[0]
+    finally:
+        vm.command_done.disconnect(told)
 
 
 def make_jobs(database: Database, admin: Actor, *clients: str) -> list[int]:
@@ -82,7 +110,7 @@ def shown(vm: JobsBoardViewModel, printer_id: int | None) -> list[int]:
 
 
 def test_the_board_has_unassigned_then_a_column_per_printer_in_queue_order(
-    database: Database, admin: Actor
+    qtbot: QtBot, database: Database, admin: Actor
 ) -> None:
     ids = printer_ids(database, admin)
     a, b, c, d = make_jobs(database, admin, "Ada", "Bea", "Cy", "Dee")
@@ -90,7 +118,7 @@ def test_the_board_has_unassigned_then_a_column_per_printer_in_queue_order(
         jobs.move_job(s, admin, c, ids["Prusa MK4"], 1)
         jobs.move_job(s, admin, a, ids["Prusa MK4"], 1)
         printers.set_printer_status(s, admin, ids["Ender 3"], PrinterStatus.MAINTENANCE)
-    vm, notices = board_for(database, admin)
+    vm, notices = board_for(qtbot, database, admin)
 
     assert [c.name for c in vm.columns] == ["Unassigned", "Ender 3", "Prusa MK4"]
     assert shown(vm, None) == [b, d]
@@ -109,19 +137,19 @@ def test_the_board_has_unassigned_then_a_column_per_printer_in_queue_order(
 
 
 def test_a_drop_puts_the_job_at_the_slot_it_was_dropped_on(
-    database: Database, admin: Actor
+    qtbot: QtBot, database: Database, admin: Actor
 ) -> None:
     ids = printer_ids(database, admin)
     prusa = ids["Prusa MK4"]
     a, b, c, d = make_jobs(database, admin, "Ada", "Bea", "Cy", "Dee")
     with database.session() as s:
         jobs.move_job(s, admin, d, prusa, 1)
-    vm, notices = board_for(database, admin)
+    vm, notices = board_for(qtbot, database, admin)
 
     # Onto the printer, before its first card.
     card = vm.card(b)
     assert card is not None
-    assert vm.drop(card.payload, prusa, 0)
+    assert done(qtbot, vm, partial(vm.drop, card.payload, prusa, 0))
     assert queue(database, prusa) == [b, d]
     assert queue(database, None) == [a, c]
     assert shown(vm, prusa) == [b, d]  # the board was read again
@@ -129,22 +157,22 @@ def test_a_drop_puts_the_job_at_the_slot_it_was_dropped_on(
     # Within a column: the slot after the last card puts it last.
     card = vm.card(a)
     assert card is not None
-    assert vm.move(a, card.version, None, 2)
+    assert done(qtbot, vm, partial(vm.move, a, card.version, None, 2))
     assert queue(database, None) == [c, a]
     # Dropping a card where it already is changes nothing (and asks nothing).
     card = vm.card(c)
     assert card is not None
-    assert vm.move(c, card.version, None, 0)
-    assert vm.move(c, card.version, None, 1)
+    assert done(qtbot, vm, partial(vm.move, c, card.version, None, 0))
+    assert done(qtbot, vm, partial(vm.move, c, card.version, None, 1))
     assert queue(database, None) == [c, a]
     assert notices == []
     assert decode_payload(encode_payload(7, 3)) == (7, 3)
     assert decode_payload(b"not a card") is None
-    assert not vm.drop(b'{"job_id": "x"}', prusa, 0)
+    assert not done(qtbot, vm, lambda: vm.drop(b'{"job_id": "x"}', prusa, 0))
 
 
 def test_printing_needs_an_active_printer_with_a_free_slot(
-    database: Database, admin: Actor, staff: Actor
+    qtbot: QtBot, database: Database, admin: Actor, staff: Actor
 ) -> None:
     ids = printer_ids(database, admin)
     ender, prusa = ids["Ender 3"], ids["Prusa MK4"]
@@ -154,17 +182,17 @@ def test_printing_needs_an_active_printer_with_a_free_slot(
         jobs.move_job(s, admin, b, prusa, 1)
         jobs.move_job(s, admin, c, prusa, 2)
         printers.set_printer_status(s, admin, ender, PrinterStatus.MAINTENANCE)
-    vm, notices = board_for(database, staff)  # staff run the board too
+    vm, notices = board_for(qtbot, database, staff)  # staff run the board too
     before = stored(database)
 
-    assert not vm.set_status(a, JobStatus.PRINTING)
+    assert not done(qtbot, vm, lambda: vm.set_status(a, JobStatus.PRINTING))
     assert notices[-1] == Notice(Level.WARNING, "Ender 3 is maintenance; it cannot print now.")
     assert stored(database) == before
     card = vm.card(a)
     assert card is not None and card.status is JobStatus.QUEUED
 
-    assert vm.set_status(b, JobStatus.PRINTING)
-    assert not vm.set_status(c, JobStatus.PRINTING)
+    assert done(qtbot, vm, lambda: vm.set_status(b, JobStatus.PRINTING))
+    assert not done(qtbot, vm, lambda: vm.set_status(c, JobStatus.PRINTING))
     assert "already has 1 job(s) printing" in notices[-1].text
     assert stored(database)[c][2] is JobStatus.QUEUED
     column = vm.column(prusa)
@@ -174,52 +202,54 @@ def test_printing_needs_an_active_printer_with_a_free_slot(
     assert vm.accepts(b, None)
     card = vm.card(b)
     assert card is not None
-    assert not vm.move(b, card.version, None, 0)
+    assert not done(qtbot, vm, partial(vm.move, b, card.version, None, 0))
     assert "cannot move to another printer" in notices[-1].text
     assert stored(database)[b][0] == prusa
 
     # Unassigned jobs cannot print at all.
     (d,) = make_jobs(database, admin, "Dee")
-    vm.refresh()
-    assert not vm.set_status(d, JobStatus.PRINTING)
+    with qtbot.waitSignal(vm.board_changed):
+        vm.refresh()
+    assert not done(qtbot, vm, lambda: vm.set_status(d, JobStatus.PRINTING))
     assert notices[-1].text == "Assign the job to a printer before it starts printing."
 
 
 def test_final_jobs_stay_put_and_are_hidden_until_asked_for(
-    database: Database, admin: Actor
+    qtbot: QtBot, database: Database, admin: Actor
 ) -> None:
     a, b = make_jobs(database, admin, "Ada", "Bea")
-    vm, notices = board_for(database, admin)
-    assert vm.set_status(a, JobStatus.CANCELLED)
+    vm, notices = board_for(qtbot, database, admin)
+    assert done(qtbot, vm, lambda: vm.set_status(a, JobStatus.CANCELLED))
     assert shown(vm, None) == [b]
 
-    vm.set_show_finished(True)
+    with qtbot.waitSignal(vm.board_changed):
+        vm.set_show_finished(True)
     assert shown(vm, None) == [b, a]  # open cards first, then the finished ones
     card = vm.card(a)
     assert card is not None and card.is_final
     assert not vm.can_move(a) and not vm.accepts(a, None)
-    assert not vm.set_status(a, JobStatus.QUEUED)
+    assert not done(qtbot, vm, lambda: vm.set_status(a, JobStatus.QUEUED))
     assert notices[-1].text == "The job is cancelled; it cannot change any more."
     # A drop among finished cards lands after the last open one.
     card_b = vm.card(b)
     assert card_b is not None
-    assert vm.move(b, card_b.version, None, 2)
+    assert done(qtbot, vm, partial(vm.move, b, card_b.version, None, 2))
     assert queue(database, None) == [b]
 
 
 def test_a_card_moved_at_another_counter_is_reported_and_the_board_reloads(
-    database: Database, admin: Actor
+    qtbot: QtBot, database: Database, admin: Actor
 ) -> None:
     ids = printer_ids(database, admin)
     a, b = make_jobs(database, admin, "Ada", "Bea")
-    vm, notices = board_for(database, admin)
+    vm, notices = board_for(qtbot, database, admin)
     stale = vm.card(a)
     assert stale is not None
 
     with database.session() as s:  # the other counter
         jobs.move_job(s, admin, a, ids["Prusa MK4"], 1)
 
-    assert not vm.move(a, stale.version, None, 2)
+    assert not done(qtbot, vm, partial(vm.move, a, stale.version, None, 2))
     assert notices[-1].level is Level.WARNING
     assert "changed elsewhere" in notices[-1].text
     assert stale.invoice_number in notices[-1].text
@@ -229,38 +259,40 @@ def test_a_card_moved_at_another_counter_is_reported_and_the_board_reloads(
     # A status or a priority from a stale card is refused the same way.
     with database.session() as s:
         jobs.set_status(s, admin, b, JobStatus.PRE_PROCESSING)
-    assert not vm.set_status(b, JobStatus.PACKAGING)
+    assert not done(qtbot, vm, lambda: vm.set_status(b, JobStatus.PACKAGING))
     assert "changed elsewhere" in notices[-1].text
     assert stored(database)[b][2] is JobStatus.PRE_PROCESSING
     with database.session() as s:
         jobs.set_status(s, admin, b, JobStatus.IN_QUEUE)
-    assert not vm.set_priority(b, JobPriority.URGENT)
+    assert not done(qtbot, vm, lambda: vm.set_priority(b, JobPriority.URGENT))
     assert "changed elsewhere" in notices[-1].text
     assert stored(database)[b][2:] == (JobStatus.IN_QUEUE, JobPriority.NORMAL)
     card = vm.card(b)
     assert card is not None and card.status is JobStatus.IN_QUEUE
 
 
-def test_priority_and_keyboard_moves(database: Database, admin: Actor) -> None:
+def test_priority_and_keyboard_moves(qtbot: QtBot, database: Database, admin: Actor) -> None:
     ids = printer_ids(database, admin)
     a, b, c = make_jobs(database, admin, "Ada", "Bea", "Cy")
-    vm, notices = board_for(database, admin)
+    vm, notices = board_for(qtbot, database, admin)
 
-    assert vm.set_priority(b, JobPriority.URGENT)
+    assert done(qtbot, vm, lambda: vm.set_priority(b, JobPriority.URGENT))
     assert stored(database)[b][3] is JobPriority.URGENT
     card = vm.card(b)
     assert card is not None and card.priority_text == "Urgent"
 
-    assert vm.move_by(c, -1)  # Ctrl+Up
+    assert done(qtbot, vm, lambda: vm.move_by(c, -1))  # Ctrl+Up
     assert queue(database, None) == [a, c, b]
-    assert vm.move_by(a, 1)  # Ctrl+Down
+    assert done(qtbot, vm, lambda: vm.move_by(a, 1))  # Ctrl+Down
     assert queue(database, None) == [c, a, b]
-    assert not vm.move_by(c, -1)  # already first
-    assert vm.move_to_neighbour(a, 1)  # Ctrl+Right: the next column, at its end
+    assert not done(qtbot, vm, lambda: vm.move_by(c, -1))  # already first
+    assert done(
+        qtbot, vm, lambda: vm.move_to_neighbour(a, 1)
+    )  # Ctrl+Right: the next column, at its end
     assert queue(database, ids["Ender 3"]) == [a]
-    assert vm.assign(b, ids["Prusa MK4"])
+    assert done(qtbot, vm, lambda: vm.assign(b, ids["Prusa MK4"]))
     assert queue(database, ids["Prusa MK4"]) == [b]
-    assert vm.move_to_neighbour(b, -2)  # back to Unassigned, last
+    assert done(qtbot, vm, lambda: vm.move_to_neighbour(b, -2))  # back to Unassigned, last
     assert queue(database, None) == [c, b]
     assert notices == []
 
@@ -271,27 +303,49 @@ def test_priority_and_keyboard_moves(database: Database, admin: Actor) -> None:
     assert vm.selected_id == a
 
 
-def test_an_empty_board_says_when_jobs_appear(database: Database, admin: Actor) -> None:
-    vm, _ = board_for(database, admin)
+def test_an_empty_board_says_when_jobs_appear(
+    qtbot: QtBot, database: Database, admin: Actor
+) -> None:
+    vm, _ = board_for(qtbot, database, admin)
     assert vm.is_empty
     assert "as soon as an invoice is made" in vm.empty_text
     with database.session() as s:
         settings.update_settings(s, admin, {"job_creation_policy": JobPolicy.ON_PAYMENT.value})
-    vm.refresh()
+    with qtbot.waitSignal(vm.board_changed):
+        vm.refresh()
     assert "as soon as an invoice is paid" in vm.empty_text
     assert vm.summary_text == "No open jobs"
 
 
 @pytest.mark.parametrize("index", [0, 1])
 def test_refresh_keeps_the_selection_while_its_job_is_on_the_board(
-    database: Database, admin: Actor, index: int
+    qtbot: QtBot, database: Database, admin: Actor, index: int
 ) -> None:
     made = make_jobs(database, admin, "Ada", "Bea")
-    vm, _ = board_for(database, admin)
+    vm, _ = board_for(qtbot, database, admin)
     vm.select(made[index])
-    vm.refresh()
+    with qtbot.waitSignal(vm.board_changed):
+        vm.refresh()
     assert vm.selected_id == made[index]
     with database.session() as s:
         jobs.set_status(s, admin, made[index], JobStatus.COMPLETED)
-    vm.refresh()
+    with qtbot.waitSignal(vm.board_changed):
+        vm.refresh()
     assert vm.selected is None
+
+
+def test_the_board_reads_in_three_statements_off_the_gui_thread(
+    qtbot: QtBot, database: Database, admin: Actor, gui_thread_sql: GuiThreadSql
+) -> None:
+    ids = printer_ids(database, admin)
+    a, b, c, _d = make_jobs(database, admin, "Ada", "Grace", "Hedy", "Katherine")
+    with database.session() as s:
+        jobs.move_job(s, admin, a, ids["Prusa MK4"], 1)
+    with counting(database.engine) as statements:
+        vm, notices = board_for(qtbot, database, admin)
+    assert len(statements) == 3, (
+        statements
+    )  # printers, jobs with their invoice and client, settings
+    assert shown(vm, ids["Prusa MK4"]) == [a] and shown(vm, None) == [b, c, _d]
+    assert done(qtbot, vm, lambda: vm.move_by(c, -1))
+    assert gui_thread_sql.statements == [] and notices == []
