@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
@@ -234,7 +235,8 @@ def test_new_client_from_the_screen_becomes_the_order_client(
     qtbot.waitExposed(dialog)
     qtbot.keyClicks(dialog.inputs["name"], "Grace Hopper")
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not dialog.isVisible())
+    # The save answers in the background; the closed dialog may be deleted by then.
+    qtbot.waitUntil(lambda: not shiboken6.isValid(dialog) or not dialog.isVisible())
     assert page.vm.client is not None and page.vm.client.name == "Grace Hopper"
     assert page.client.search.text() == "Grace Hopper"
 
