@@ -30,6 +30,8 @@ from desktop.views.toast import ToastArea
 from tests.gui.test_jobs import choose
 from workers.tasks import TaskRunner
 
+pytestmark = pytest.mark.no_gui_thread_sql
+
 
 @dataclass
 class Screen:
@@ -69,9 +71,19 @@ def open_settings(qtbot: QtBot, database: Database, tmp_path: Path) -> Opener:
         host.activateWindow()  # shortcuts (Ctrl+S, Ctrl+N) go to the active window
         qtbot.waitUntil(host.isActiveWindow)
         page.activated()
+        assert page.loading.isVisible()  # reading: the badge says so, the fields wait
+        assert not page.forms["business"].fields_box.isEnabled()
+        settle(qtbot, page)
+        assert not page.loading.isVisible() and page.forms["business"].fields_box.isEnabled()
+        assert host.isActiveWindow()  # what came in took no focus from the window
         return Screen(page, host, notices, toasts)
 
     return opener
+
+
+def settle(qtbot: QtBot, page: SettingsPage) -> None:
+    """Everything the screen asked the database for has arrived."""
+    qtbot.waitUntil(lambda: not page.vm.busy)
 
 
 def stored(database: Database) -> ShopSettings:
@@ -109,6 +121,7 @@ def test_business_name_and_tax_rate_are_typed_and_saved(
     qtbot.waitUntil(lambda: page.nav.currentItem().text().endswith("•"))  # not saved yet
     qtbot.mouseClick(business.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: stored(database).business.name == "Layer Cake Prints")
+    settle(qtbot, page)
     assert "Business settings saved." in screen.toast_texts()
     assert not business.save_button.isEnabled()
 
@@ -120,6 +133,7 @@ def test_business_name_and_tax_rate_are_typed_and_saved(
     retype(qtbot, rate, "15")
     qtbot.keyClick(rate, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # Ctrl+S saves
     qtbot.waitUntil(lambda: stored(database).tax.rate == Decimal("0.15"))
+    settle(qtbot, page)
     shop = stored(database)
     assert shop.business.name == "Layer Cake Prints"
     assert shop.tax.name == "GST" and shop.currency == "AUD"
@@ -211,6 +225,7 @@ def test_a_printer_is_added_through_its_dialog_and_set_to_maintenance(
     retype(qtbot, nozzle, "0.6")
     qtbot.keyClick(nozzle, Qt.Key.Key_Return)  # Enter presses Save
     qtbot.waitUntil(lambda: page.printers.dialog is None)
+    settle(qtbot, page)
 
     with database.session() as s:
         prusa = next(p for p in printers.list_printers(s) if p.name == "Prusa MK4")
@@ -232,6 +247,7 @@ def test_a_printer_is_added_through_its_dialog_and_set_to_maintenance(
         qtbot.waitUntil(
             lambda: printers.get_printer(s, prusa.id).status is PrinterStatus.MAINTENANCE
         )
+    settle(qtbot, page)  # the rows after the change come with it
     assert model.index(row, 5).data() == "Maintenance"
 
 
@@ -254,6 +270,7 @@ def test_a_material_is_added_through_its_dialog_and_deactivated(
         qtbot.keyClicks(dialog.inputs[key], text)
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.materials.dialog is None)
+    settle(qtbot, page)
     with database.session() as s:
         gold = next(m for m in materials.list_materials(s) if m.name == "PLA Silk Gold")
     assert (gold.type, gold.colour, gold.density_g_cm3, gold.cost_per_kg) == (
@@ -293,6 +310,7 @@ def test_users_are_added_and_the_last_admin_refusal_is_shown(
     retype(qtbot, dialog.inputs["password_again"], "correct horse")
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.users.dialog is None)
+    settle(qtbot, page)
     with database.session() as s:
         jo = next(u for u in users.list_users(s) if u.email == "jo@shop.example")
         assert users.authenticate(s, "jo@shop.example", "correct horse").id == jo.id
@@ -328,6 +346,7 @@ def test_staff_see_the_settings_read_only(
     go_to(qtbot, page, "Money & tax")
     assert not page.forms["money"].inputs["tax.inclusive"].isEnabled()
     go_to(qtbot, page, "Printers")
+    settle(qtbot, page)
     assert page.printers.table.model().rowCount() == 1
     assert not page.printers.add_button.isVisible()
     assert not page.printers.status.isVisible()
