@@ -329,6 +329,7 @@ class PrintersPanel(CatalogPanel):
         vm.editor_opened.connect(lambda editor: self.open_dialog(editor, vm.close_editor))
         vm.changed.connect(self._changed)
         self.follow_reading(vm, "the printers")
+        self._current(QModelIndex(), QModelIndex())  # nothing chosen until the rows come
 
     def add(self) -> None:
         if self.vm.can_edit:
@@ -381,6 +382,7 @@ class MaterialsPanel(CatalogPanel):
         vm.editor_opened.connect(lambda editor: self.open_dialog(editor, vm.close_editor))
         vm.changed.connect(self._changed)
         self.follow_reading(vm, "the materials")
+        self._current(QModelIndex(), QModelIndex())  # nothing chosen until the rows come
 
     def add(self) -> None:
         if self.vm.can_edit:
@@ -448,6 +450,7 @@ class UsersPanel(CatalogPanel):
         vm.editor_opened.connect(lambda editor: self.open_dialog(editor, vm.close_editor))
         vm.changed.connect(self._changed)
         self.follow_reading(vm, "the user accounts")
+        self._current(QModelIndex(), QModelIndex())  # nothing chosen until the rows come
 
     def add(self) -> None:
         if self.vm.visible:
