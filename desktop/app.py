@@ -120,6 +120,7 @@ def build_main_window(
     window = MainWindow(shell, build_pages(ctx, shell, live), notifier, ctx.connection())
     listener = LiveUpdates(db.engine.url)
     listener.changed.connect(live.on_notice)
+    listener.disconnected.connect(ctx.connection().check)  # the server may be gone: ping it
     window.live = live
     window.listener = listener
     window.destroyed.connect(lambda *_: listener.stop())

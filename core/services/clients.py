@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.actor import Actor
-from core.db.models import Client, Invoice, Quote
+from core.db.models import ActivityEntry, Client, Invoice, Payment, Quote, Refund
 from core.errors import Conflict, InvalidInput, NotFound
 from core.services import activity, events
 from core.services.users import is_plausible_email
@@ -220,3 +221,104 @@ def delete_client(session: Session, actor: Actor, client_id: int) -> None:
         )
         events.notify(session, "client", client_id, action="deleted")
         session.flush()
+
+
+@dataclass(frozen=True)
+class MoneyMovement:
+    """A payment (positive) or refund (negative) on one of a client's invoices."""
+
+    invoice_id: int
+    invoice_number: str
+    when: dt.datetime
+    method: str  # the payment's method; for a refund, the refunded payment's
+    is_refund: bool
+    reference: str
+    amount: Decimal
+    currency: str
+
+
+def client_money(session: Session, client_id: int, *, limit: int = 500) -> list[MoneyMovement]:
+    """Payments and refunds of the client's invoices (void ones aside), newest first: two
+    statements, whatever the number of invoices."""
+    own = (Invoice.client_id == client_id, Invoice.status != "VOID")
+    paid = (
+        select(Payment, Invoice.number)
+        .join(Invoice, Invoice.id == Payment.invoice_id)
+        .where(*own)
+        .order_by(Payment.paid_at.desc())
+        .limit(limit)
+    )
+    refunded = (
+        select(Refund, Invoice.number, Payment.method)
+        .join(Invoice, Invoice.id == Refund.invoice_id)
+        .join(Payment, Payment.id == Refund.payment_id)
+        .where(*own)
+        .order_by(Refund.refunded_at.desc())
+        .limit(limit)
+    )
+    with session.begin():
+        rows = [
+            MoneyMovement(
+                p.invoice_id,
+                number,
+                p.paid_at,
+                p.method,
+                False,
+                p.reference or p.processor_id or "",
+                p.amount,
+                p.currency,
+            )
+            for p, number in session.execute(paid)
+        ]
+        rows += [
+            MoneyMovement(
+                r.invoice_id,
+                number,
+                r.refunded_at,
+                method,
+                True,
+                r.reason or r.processor_id or "",
+                -r.amount,
+                r.currency,
+            )
+            for r, number, method in session.execute(refunded)
+        ]
+    rows.sort(key=lambda m: m.when, reverse=True)
+    return rows
+
+
+def client_activity(
+    session: Session,
+    client_id: int,
+    *,
+    invoice_ids: list[int],
+    quote_ids: list[int],
+    limit: int = 60,
+) -> list[activity.ActivityView]:
+    """What happened to the client and to the given documents of theirs, newest first, in
+    one statement."""
+    about = or_(
+        (ActivityEntry.entity_type == "client") & (ActivityEntry.entity_id == client_id),
+        (ActivityEntry.entity_type == "invoice") & ActivityEntry.entity_id.in_(invoice_ids),
+        (ActivityEntry.entity_type == "quote") & ActivityEntry.entity_id.in_(quote_ids),
+    )
+    query = (
+        select(ActivityEntry)
+        .where(about)
+        .order_by(ActivityEntry.created_at.desc(), ActivityEntry.id.desc())
+        .limit(limit)
+    )
+    with session.begin():
+        return [
+            activity.ActivityView(
+                e.id,
+                e.actor_label,
+                e.action,
+                e.entity_type,
+                e.entity_id,
+                e.message,
+                e.detail,
+                e.created_at,
+            )
+            for e in session.scalars(query)
+        ]

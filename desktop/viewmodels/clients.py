@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from core.enums import InvoiceStatus
 from core.errors import Conflict, NotFound, ServiceError
 from core.money import ZERO, format_money
-from core.services import activity, clients, invoices, quotes
+from core.services import clients, invoices, quotes
 from core.services.clients import ClientInput, ClientView
 from core.services.invoices import InvoiceFilter, InvoiceSummary
 from core.services.quotes import QuoteFilter, QuoteSummary
@@ -37,10 +37,9 @@ Row = TypeVar("Row")
 
 
 SEARCH_DELAY_MS = 250
-# What one client's page reads at most: their newest quotes and invoices, the payments of the
-# newest invoices with money on them, and the activity of their newest documents.
+# What one client's page reads at most: their newest quotes and invoices, and the activity of
+# the client and their newest documents (payments: all of those of their invoices).
 DOCUMENTS_READ = 500
-PAYMENT_INVOICES_READ = 60
 ACTIVITY_DOCUMENTS_READ = 10
 ACTIVITY_SHOWN = 60
 
@@ -531,74 +530,44 @@ class ClientPageViewModel(QObject):
         self.activity.reload(_in_memory(loaded.activity))
         self.changed.emit()
 
-    @staticmethod
-    def _payments(session: Session, client_invoices: list[InvoiceSummary]) -> list[PaymentRow]:
-        """Payments and refunds of the invoices that have money recorded, newest first."""
-        with_money = [
-            i
-            for i in client_invoices
-            if i.status is not InvoiceStatus.VOID and i.balance_due != i.total
-        ]
-        rows: list[PaymentRow] = []
-        for summary in with_money[:PAYMENT_INVOICES_READ]:
-            invoice = invoices.get_invoice(session, summary.id)
-            methods = {p.id: p.method.value for p in invoice.payments}
-            rows += [
-                PaymentRow(
-                    invoice.id,
-                    invoice.number,
-                    p.paid_at,
-                    _status_text(p.method.value),
-                    p.reference or p.processor_id or "",
-                    p.amount,
-                    p.currency,
-                )
-                for p in invoice.payments
-            ]
-            rows += [
-                PaymentRow(
-                    invoice.id,
-                    invoice.number,
-                    r.refunded_at,
-                    f"Refund ({_status_text(methods.get(r.payment_id, 'OTHER'))})",
-                    r.reason or r.processor_id or "",
-                    -r.amount,
-                    r.currency,
-                )
-                for r in invoice.refunds
-            ]
-        rows.sort(key=lambda p: p.when, reverse=True)
-        return rows
-
 
 def _load_client(s: Session, client_id: int) -> _Loaded:
-    """One client's page: details, documents, payments and activity."""
+    """One client's page: details, documents, payments and activity, in seven statements
+    whatever the number of documents."""
     client = clients.get_client(s, client_id)
     shop, _version = get_settings(s)
     client_invoices = invoices.list_invoices(
         s, InvoiceFilter(client_id=client_id), limit=DOCUMENTS_READ
     )
     client_quotes = quotes.list_quotes(s, QuoteFilter(client_id=client_id), limit=DOCUMENTS_READ)
-    payments = ClientPageViewModel._payments(s, client_invoices)
-    entries = activity.recent(s, entity_type="client", entity_id=client_id, limit=40)
-    for kind, ids in (
-        ("invoice", [i.id for i in client_invoices[:ACTIVITY_DOCUMENTS_READ]]),
-        ("quote", [q.id for q in client_quotes[:ACTIVITY_DOCUMENTS_READ]]),
-    ):
-        for record_id in ids:
-            entries += activity.recent(s, entity_type=kind, entity_id=record_id, limit=10)
-    # activity.recent reads in an autobegun transaction, so it comes last; closing the
-    # session ends it.
-    entries.sort(key=lambda e: (e.created_at, e.id), reverse=True)
+    money = clients.client_money(s, client_id)
+    entries = clients.client_activity(
+        s,
+        client_id,
+        invoice_ids=[i.id for i in client_invoices[:ACTIVITY_DOCUMENTS_READ]],
+        quote_ids=[q.id for q in client_quotes[:ACTIVITY_DOCUMENTS_READ]],
+        limit=ACTIVITY_SHOWN,
+    )
     return _Loaded(
         client=client,
         invoices=client_invoices,
         quotes=client_quotes,
-        payments=payments,
-        activity=[
-            ActivityRow(e.created_at, e.actor_label, e.message) for e in entries[:ACTIVITY_SHOWN]
-        ],
+        payments=[_payment_row(m) for m in money],
+        activity=[ActivityRow(e.created_at, e.actor_label, e.message) for e in entries],
         currency=shop.currency,
+    )
+
+
+def _payment_row(money: clients.MoneyMovement) -> PaymentRow:
+    method = _status_text(money.method)
+    return PaymentRow(
+        money.invoice_id,
+        money.invoice_number,
+        money.when,
+        f"Refund ({method})" if money.is_refund else method,
+        money.reference,
+        money.amount,
+        money.currency,
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from sqlalchemy import exc as sa_exc
 
@@ -66,7 +67,13 @@ class ConnectionState(QObject):
         self.restored.emit()
 
     def stop(self) -> None:
-        self._timer.stop()
+        if shiboken6.isValid(self._timer):  # at exit Qt may have deleted it already
+            self._timer.stop()
+
+    def check(self, _why: object = None) -> None:
+        """Something hinted the server went away (e.g. the live-update listener lost its
+        connection): ping now, and show the banner if it does not answer."""
+        self._ping()
 
     def _ping(self) -> None:
         if self._pinging:
@@ -92,6 +99,8 @@ class ConnectionState(QObject):
         self._pinging = False
         if ok:
             self.reached()
+        else:
+            self.lost()
 
     @Slot()
     def _ping_cancelled(self) -> None:

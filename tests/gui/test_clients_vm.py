@@ -378,3 +378,22 @@ def test_the_list_reads_in_two_statements_off_the_gui_thread(
         settle(qtbot, vm)
     assert names(vm) == ["Linus Park"] and vm.count == 1
     assert gui_thread_sql.statements == [] and notices == []
+
+
+def test_a_client_page_reads_in_seven_statements_however_many_documents(
+    qtbot: QtBot, database: Database, admin: Actor, people: dict[str, int]
+) -> None:
+    ada = people["ada"]
+    with database.session() as s:
+        for _ in range(6):
+            made = invoices.create_invoice(s, admin, ada, [item(price="10.00")])
+            payments.record_payment(s, admin, made.id, NewPayment(made.total, PaymentMethod.CASH))
+    ctx, notices = context(database, admin)
+    vm = ClientsViewModel(ctx)
+    with counting(database.engine) as statements:
+        vm.open_client(ada)
+        settle(qtbot, vm)
+    # client, settings, invoices, quotes, payments, refunds, activity
+    assert len(statements) == 7, statements
+    assert len(vm.page.invoices.rows) == 6 and len(vm.page.payments.rows) == 6
+    assert vm.page.figures.paid == "A$66.00" and notices == []
