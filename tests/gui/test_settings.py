@@ -27,6 +27,7 @@ from desktop.views.settings import SettingsPage, build_settings_page
 from desktop.views.settings_catalog import RecordDialog
 from desktop.views.theme import STYLESHEET
 from desktop.views.toast import ToastArea
+from tests.gui.shots import keep_shot
 from tests.gui.test_jobs import choose
 from workers.tasks import TaskRunner
 
@@ -354,3 +355,25 @@ def test_staff_see_the_settings_read_only(
     assert page.users.hidden.isVisible() and not page.users.table.isVisible()
     assert stored(database) == before
     assert screen.notices == []
+
+
+def test_save_waits_while_the_section_is_saving(
+    qtbot: QtBot, open_settings: Opener, database: Database, admin: Actor
+) -> None:
+    screen = open_settings(admin)
+    page = screen.page
+    business = page.forms["business"]
+    retype(qtbot, business.inputs["business.phone"], "03 9000 0000")
+    with database.engine.connect() as blocker:  # a slow database: the save waits on a lock
+        blocker.exec_driver_sql("LOCK TABLE settings IN ACCESS EXCLUSIVE MODE")
+        qtbot.mouseClick(business.save_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: business.save_button.text() == "Saving…")
+        assert not business.save_button.isEnabled() and page.vm.busy
+        qtbot.mouseClick(business.save_button, Qt.MouseButton.LeftButton)  # a second press
+        keep_shot(page, "settings-saving.png")
+        blocker.rollback()
+    settle(qtbot, page)
+    assert business.save_button.text() == "Save changes" and not business.save_button.isEnabled()
+    assert stored(database).business.phone == "03 9000 0000"
+    assert screen.notices[-1].text == "Business settings saved."
+    assert [n.text for n in screen.notices].count("Business settings saved.") == 1
