@@ -5,6 +5,9 @@ settings saves on its own, with the version it was loaded at: a section another 
 meanwhile comes back as "changed elsewhere — reload" instead of overwriting their change. A
 refusal from the service is shown beside the field it names. Values are kept as typed; the
 service does the checking, so what the form says is what the database would say.
+
+Every read and write runs in the background (``Loader``): the screen's first data is the
+settings row alone, and each table is read when its page is first shown.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from enum import Enum
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QObject, Signal
+from sqlalchemy.orm import Session
 
 from core.enums import JobPolicy, PrinterStatus, Role
 from core.errors import Conflict, InvalidInput, NotFound, ServiceError
@@ -28,6 +32,7 @@ from core.services.materials import MaterialInput, MaterialView
 from core.services.printers import PrinterInput, PrinterView
 from core.services.users import UserView
 from core.shop_settings import ShopSettings
+from desktop.viewmodels.background import Loader, report_failure
 from desktop.viewmodels.context import AppContext
 from desktop.viewmodels.paged_table import Column, PagedTableModel
 from desktop.viewmodels.shell import ShellViewModel
@@ -253,11 +258,20 @@ class SettingsSectionViewModel(QObject):
     messages_changed = Signal()  # field errors, the general message, notice or conflict
     dirty_changed = Signal()
     saved = Signal(object, int)  # ShopSettings, version: the page updates the other sections
+    save_done = Signal(bool)  # every Save ends here: True when the section was written
+    busy_changed = Signal(bool)  # saving or reloading: the form shows it and Save waits
 
     def __init__(self, ctx: AppContext, spec: SectionSpec) -> None:
         super().__init__()
         self._ctx = ctx
         self.spec = spec
+        self._saver: Loader[tuple[ShopSettings, int]] = Loader(
+            ctx, self._save_finished, on_failed=self._save_failed, parent=self
+        )
+        self._reloader: Loader[tuple[ShopSettings, int]] = Loader(ctx, self._reloaded, parent=self)
+        for loader in (self._saver, self._reloader):
+            loader.loading_changed.connect(lambda _b: self.busy_changed.emit(self.busy))
+        self._sent: tuple[dict[str, Value], list[tuple[str, str]]] | None = None
         self._values: dict[str, Value] = {}
         self._shipping: list[ShippingRow] = []
         self._baseline: tuple[dict[str, Value], list[tuple[str, str]]] = ({}, [])
@@ -322,8 +336,16 @@ class SettingsSectionViewModel(QObject):
         return self._snapshot() != self._baseline
 
     @property
+    def busy(self) -> bool:
+        return self._saver.loading or self._reloader.loading
+
+    @property
+    def saving(self) -> bool:
+        return self._saver.loading
+
+    @property
     def can_save(self) -> bool:
-        return self.can_edit and self.loaded and not self._conflict and self.dirty
+        return self.can_edit and self.loaded and not self._conflict and self.dirty and not self.busy
 
     @property
     def example(self) -> str:
@@ -379,60 +401,71 @@ class SettingsSectionViewModel(QObject):
         self._set_messages({}, "", notice="")
         self.dirty_changed.emit()
 
-    def save(self) -> bool:
+    def save(self) -> None:
+        """Write this section in the background; ``save_done`` tells how it ended (a refusal
+        comes back beside its field, a conflict as "changed elsewhere")."""
         if not self.can_edit:
             self._set_messages({}, "Only an admin may change the shop's settings.")
-            return False
-        if self._conflict or self._version is None:
-            return False
+            self.save_done.emit(False)
+            return
+        if self._conflict or self._version is None or self.busy:
+            self.save_done.emit(False)
+            return
         changes, errors = self._changes()
         if errors:
             self._set_messages(errors, "")
-            return False
+            self.save_done.emit(False)
+            return
         self._set_messages({}, "", notice="")
-        try:
-            with self._ctx.db.session() as s:
-                shop, version = shop_settings.update_settings(
-                    s, self._ctx.actor, changes, expected_version=self._version
-                )
-        except Conflict as exc:
-            self._conflict = True  # the view shows CHANGED_ELSEWHERE with a Reload button
-            self._set_messages({}, str(exc))
-            return False
-        except InvalidInput as exc:
-            self._set_messages(*self._placed(str(exc)))
-            return False
-        except ServiceError as exc:
-            self._set_messages({}, str(exc))
-            return False
-        except Exception as exc:  # the form keeps what was typed
-            log.exception("settings.save_failed")
-            self._ctx.notifier.error(
-                f"The settings could not be saved: {exc}", traceback.format_exc()
-            )
-            return False
-        self.fill(shop, version)
+        self._sent = self._snapshot()
+        actor, version = self._ctx.actor, self._version
+        self._saver.run(
+            lambda s: shop_settings.update_settings(s, actor, changes, expected_version=version)
+        )
+
+    def reload(self) -> None:
+        """Take the settings as saved now; this section's typed changes are dropped."""
+        self._reloader.run(shop_settings.get_settings)
+
+    def _save_finished(self, result: tuple[ShopSettings, int]) -> None:
+        shop, version = result
+        sent, self._sent = self._sent, None
+        if sent is not None and self._snapshot() != sent:
+            # Typed on while it was saving: what was saved is the new baseline, the rest stays.
+            self._baseline = self._read(shop)
+            self._version = version
+            self._conflict = False
+            self.dirty_changed.emit()
+        else:
+            self.fill(shop, version)
         self._set_messages({}, "", notice="Saved.")
         self._ctx.notifier.info(f"{self.title} settings saved.")
         self.saved.emit(shop, version)
+        self.save_done.emit(True)
+
+    def _save_failed(self, exc: BaseException) -> bool:
+        self._sent = None
+        if isinstance(exc, Conflict):
+            self._conflict = True  # the view shows CHANGED_ELSEWHERE with a Reload button
+            self._set_messages({}, str(exc))
+        elif isinstance(exc, InvalidInput):
+            self._set_messages(*self._placed(str(exc)))
+        elif isinstance(exc, ServiceError):
+            self._set_messages({}, str(exc))
+        else:  # the form keeps what was typed
+            log.error("settings.save_failed error=%r", exc)
+            self._ctx.notifier.error(
+                f"The settings could not be saved: {exc}", "".join(traceback.format_exception(exc))
+            )
+        self.save_done.emit(False)
         return True
 
-    def reload(self) -> bool:
-        """Take the settings as saved now; this section's typed changes are dropped."""
-
-        def read() -> tuple[ShopSettings, int]:
-            with self._ctx.db.session() as s:
-                return shop_settings.get_settings(s)
-
-        loaded = self._ctx.notifier.attempt(read)
-        if loaded is None:
-            return False
+    def _reloaded(self, loaded: tuple[ShopSettings, int]) -> None:
         self.fill(*loaded)
         self._set_messages(
             {}, "", notice="Reloaded the settings as saved now. Make your change again."
         )
         self.saved.emit(*loaded)  # the other sections learn the new version too
-        return True
 
     # -- the page's calls
     def fill(self, shop: ShopSettings, version: int) -> None:
@@ -575,17 +608,27 @@ class EditorField:
     width: int = 0
 
 
+class _ChangedElsewhere(Conflict):
+    """A Conflict on save whose record's version really moved on (not, say, a taken name)."""
+
+
+Submit = Callable[[Session, dict[str, str], int | None], View]
+
+
 class RecordEditorViewModel(QObject, Generic[View]):
     """A dialog's form: values as typed, refusals beside their fields, a conflict banner.
 
-    ``submit(values, version)`` creates (version None) or updates the record; ``current()``
-    reads it again. A Conflict is "changed elsewhere" only when the record's version really
-    moved on; otherwise (a taken name) it is shown beside the field it is about.
+    ``submit(session, values, version)`` creates (version None) or updates the record;
+    ``current(session)`` reads it again. Both run in the background. A Conflict is "changed
+    elsewhere" only when the record's version really moved on; otherwise (a taken name) it is
+    shown beside the field it is about.
     """
 
     form_changed = Signal()
     messages_changed = Signal()
     saved = Signal(object)  # the record as saved
+    save_done = Signal(bool)  # every Save ends here: True when it was written
+    busy_changed = Signal(bool)  # saving or reloading: the dialog shows it and Save waits
 
     def __init__(
         self,
@@ -594,18 +637,20 @@ class RecordEditorViewModel(QObject, Generic[View]):
         title: str,
         fields: Sequence[EditorField],
         values: dict[str, str],
-        submit: Callable[[dict[str, str], int | None], View],
-        current: Callable[[], View] | None = None,
+        submit: Submit[View],
+        current: Callable[[Session], View] | None = None,
         read: Callable[[View], tuple[dict[str, str], int]] | None = None,
         check: Callable[[dict[str, str]], dict[str, str]] | None = None,
         version: int | None = None,
         save_text: str = "Save",
+        done_text: str = "",
     ) -> None:
         super().__init__()
         self._ctx = ctx
         self.title = title
         self.fields = tuple(fields)
         self.save_text = save_text
+        self._done_text = done_text
         self._values = dict(values)
         self._submit = submit
         self._current = current
@@ -616,6 +661,12 @@ class RecordEditorViewModel(QObject, Generic[View]):
         self._message = ""
         self._notice = ""
         self._conflict = False
+        self._saver: Loader[View] = Loader(
+            ctx, self._save_finished, on_failed=self._save_failed, parent=self
+        )
+        self._reader: Loader[View] = Loader(ctx, self._reloaded, parent=self)
+        for loader in (self._saver, self._reader):
+            loader.loading_changed.connect(lambda _b: self.busy_changed.emit(self.busy))
 
     @property
     def is_new(self) -> bool:
@@ -645,8 +696,16 @@ class RecordEditorViewModel(QObject, Generic[View]):
         return self._conflict
 
     @property
+    def busy(self) -> bool:
+        return self._saver.loading or self._reader.loading
+
+    @property
+    def saving(self) -> bool:
+        return self._saver.loading
+
+    @property
     def can_save(self) -> bool:
-        return not self._conflict
+        return not self._conflict and not self.busy
 
     def set_value(self, key: str, value: str) -> None:
         if not any(f.key == key for f in self.fields):
@@ -656,59 +715,65 @@ class RecordEditorViewModel(QObject, Generic[View]):
             del self._errors[key]
             self.messages_changed.emit()
 
-    def save(self) -> bool:
-        """Create or update; a refusal stays in the form, beside what it is about."""
-        if self._conflict:
-            return False
+    def save(self) -> None:
+        """Create or update in the background; a refusal stays in the form, beside what it is
+        about (``save_done`` tells how it ended)."""
+        if not self.can_save:
+            self.save_done.emit(False)
+            return
         if self._check is not None:
             errors = self._check(self.values)
             if errors:
                 self._set_messages(errors, "")
-                return False
+                self.save_done.emit(False)
+                return
         self._set_messages({}, "")
-        try:
-            saved = self._submit(self.values, self._version)
-        except Conflict as exc:
-            if self._moved_on():
-                self._conflict = True  # the view shows CHANGED_ELSEWHERE with a Reload button
-                self._set_messages({}, str(exc))
-            else:
-                self._set_messages(*self._placed(str(exc)))
-            return False
-        except NotFound as exc:
-            self._set_messages({}, f"{exc} It was removed at another counter.")
-            return False
-        except ServiceError as exc:
-            self._set_messages(*self._placed(str(exc)))
-            return False
-        except Exception as exc:
-            log.exception("settings.record_save_failed")
-            self._ctx.notifier.error(f"{self.title}: could not save: {exc}", traceback.format_exc())
-            return False
-        self.saved.emit(saved)
-        return True
+        submit, current, values, version = self._submit, self._current, self.values, self._version
+
+        def attempt(s: Session) -> View:
+            try:
+                return submit(s, values, version)
+            except Conflict as exc:
+                if current is not None and version is not None and _moved_on(s, current, version):
+                    raise _ChangedElsewhere(str(exc)) from exc
+                raise
+
+        self._saver.run(attempt)
 
     def reload(self) -> None:
-        if self._current is None or self._read is None:
-            return
-        record = self._ctx.notifier.attempt(self._current)
-        if record is None:
-            return
+        if self._current is not None and self._read is not None:
+            self._reader.run(self._current)
+
+    def _save_finished(self, saved: View) -> None:
+        if self._done_text:
+            self._ctx.notifier.info(self._done_text)
+        self.saved.emit(saved)
+        self.save_done.emit(True)
+
+    def _save_failed(self, exc: BaseException) -> bool:
+        if isinstance(exc, _ChangedElsewhere):
+            self._conflict = True  # the view shows CHANGED_ELSEWHERE with a Reload button
+            self._set_messages({}, str(exc))
+        elif isinstance(exc, NotFound):
+            self._set_messages({}, f"{exc} It was removed at another counter.")
+        elif isinstance(exc, ServiceError):
+            self._set_messages(*self._placed(str(exc)))
+        else:
+            log.error("settings.record_save_failed error=%r", exc)
+            self._ctx.notifier.error(
+                f"{self.title}: could not save: {exc}", "".join(traceback.format_exception(exc))
+            )
+        self.save_done.emit(False)
+        return True
+
+    def _reloaded(self, record: View) -> None:
+        assert self._read is not None
         self._values, self._version = self._read(record)
         self._conflict = False
         self.form_changed.emit()
         self._set_messages(
             {}, "", notice="Reloaded what the other counter saved. Make your change again."
         )
-
-    def _moved_on(self) -> bool:
-        if self._current is None or self._version is None:
-            return False
-        try:
-            record = self._current()
-        except ServiceError:
-            return True
-        return getattr(record, "version", self._version) != self._version
 
     def _placed(self, message: str) -> tuple[dict[str, str], str]:
         lowered = message.lower()
@@ -722,6 +787,15 @@ class RecordEditorViewModel(QObject, Generic[View]):
         self._message = message
         self._notice = notice
         self.messages_changed.emit()
+
+
+def _moved_on(s: Session, current: Callable[[Session], Any], version: int) -> bool:
+    """Whether the record's saved version is past ``version`` (or the record is gone)."""
+    try:
+        record = current(s)
+    except ServiceError:
+        return True
+    return bool(getattr(record, "version", version) != version)
 
 
 def _number(values: dict[str, str], key: str, label: str, errors: dict[str, str]) -> Decimal:
@@ -818,17 +892,33 @@ def _in_memory(rows: Sequence[Row]) -> Callable[[int, int], list[Row]]:
 
 
 class _Catalog(QObject, Generic[Row]):
-    """A table of records read whole (a shop has a handful of printers, materials, users)."""
+    """A table of records read whole (a shop has a handful of printers, materials, users), in
+    the background; a command on a row and the rows after it are one background call."""
 
     changed = Signal()  # the rows were read again
     editor_opened = Signal(object)  # RecordEditorViewModel: show a dialog for it
+    loading_changed = Signal(bool)  # the rows are being read
+    busy_changed = Signal(bool)  # anything of this table on its way to or from the database
+    act_done = Signal(bool)  # a table command ended: True when it was done
 
     def __init__(self, ctx: AppContext, columns: Sequence[Column[Row]]) -> None:
         super().__init__()
         self._ctx = ctx
         self._rows: list[Row] = []
+        self._loaded_once = False
         self.model = PagedTableModel[Row](columns, _in_memory([]))
         self.editor: RecordEditorViewModel[Any] | None = None
+        self._lister: Loader[list[Row]] = Loader(ctx, self._listed, parent=self)
+        self._acting: Loader[list[Row]] = Loader(
+            ctx, self._acted, on_failed=self._act_failed, parent=self
+        )
+        self._opener: Loader[tuple[Any, Callable[[Any], RecordEditorViewModel[Any]]]] = Loader(
+            ctx, self._open_read, parent=self
+        )
+        self._done_text = ""
+        self._lister.loading_changed.connect(self.loading_changed)
+        for loader in (self._lister, self._acting, self._opener):
+            loader.loading_changed.connect(lambda _b: self.busy_changed.emit(self.busy))
 
     @property
     def can_edit(self) -> bool:
@@ -838,41 +928,86 @@ class _Catalog(QObject, Generic[Row]):
     def rows(self) -> list[Row]:
         return list(self._rows)
 
+    @property
+    def loading(self) -> bool:
+        return self._lister.loading
+
+    @property
+    def loaded_once(self) -> bool:
+        return self._loaded_once
+
+    @property
+    def busy(self) -> bool:
+        loaders = (self._lister, self._acting, self._opener)
+        editing = self.editor is not None and self.editor.busy
+        return editing or any(loader.loading for loader in loaders)
+
     def row_at(self, row: int) -> Row | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
-    def refresh(self) -> bool:
-        rows = self._ctx.notifier.attempt(self._list)
-        if rows is None:
-            return False
-        self._rows = rows
-        self.model.reload(_in_memory(rows))
-        self.changed.emit()
-        return True
+    def refresh(self) -> None:
+        """Read the rows again (in the background; ``changed`` brings them)."""
+        self._lister.run(self._list)
+
+    def ensure_loaded(self) -> None:
+        """The table's page is shown: read it the first time."""
+        if not self._loaded_once and not self._lister.loading:
+            self.refresh()
 
     def close_editor(self) -> None:
         self.editor = None
 
-    def _list(self) -> list[Row]:
+    def _list(self, s: Session) -> list[Row]:
         raise NotImplementedError
+
+    def _listed(self, rows: list[Row]) -> None:
+        self._rows = rows
+        self._loaded_once = True
+        self.model.reload(_in_memory(rows))
+        self.changed.emit()
 
     def _open(self, editor: RecordEditorViewModel[Any]) -> RecordEditorViewModel[Any]:
         self.editor = editor
         editor.saved.connect(self._saved)
+        editor.busy_changed.connect(lambda _b: self.busy_changed.emit(self.busy))
         self.editor_opened.emit(editor)
         return editor
+
+    def _open_read(self, read: tuple[Any, Callable[[Any], RecordEditorViewModel[Any]]]) -> None:
+        record, make = read
+        self._open(make(record))
+
+    def _open_when_read(
+        self, read: Callable[[Session], View], make: Callable[[View], RecordEditorViewModel[Any]]
+    ) -> None:
+        """Read the record as saved now, then open its editor (``editor_opened``)."""
+        self._opener.run(lambda s: (read(s), make))
 
     def _saved(self, _record: object) -> None:
         self.editor = None
         self.refresh()
 
-    def _act(self, action: Callable[[], object], done: str) -> bool:
+    def _act(self, action: Callable[[Session], object], done: str) -> None:
         """A table command (status, deactivate, role): a refusal becomes a toast."""
-        result = self._ctx.notifier.attempt(action)
+        self._done_text = done
+        listing = self._list
+
+        def act(s: Session) -> list[Row]:
+            action(s)
+            return listing(s)
+
+        self._acting.run(act)
+
+    def _acted(self, rows: list[Row]) -> None:
+        self._lister.drop()  # a read started before the command would show the rows before it
+        self._listed(rows)
+        self._ctx.notifier.info(self._done_text)
+        self.act_done.emit(True)
+
+    def _act_failed(self, exc: BaseException) -> bool:
+        report_failure(self._ctx, exc, "".join(traceback.format_exception(exc)))
         self.refresh()
-        if result is None:
-            return False
-        self._ctx.notifier.info(done)
+        self.act_done.emit(False)
         return True
 
 
@@ -914,9 +1049,8 @@ class PrintersViewModel(_Catalog[PrinterView]):
     def statuses(self) -> tuple[PrinterStatus, ...]:
         return tuple(PrinterStatus)
 
-    def _list(self) -> list[PrinterView]:
-        with self._ctx.db.session() as s:
-            return printers.list_printers(s, include_inactive=True)
+    def _list(self, s: Session) -> list[PrinterView]:
+        return printers.list_printers(s, include_inactive=True)
 
     def new_printer(self) -> RecordEditorViewModel[PrinterView]:
         editor = RecordEditorViewModel[PrinterView](
@@ -931,41 +1065,40 @@ class PrintersViewModel(_Catalog[PrinterView]):
         self._open(editor)
         return editor
 
-    def edit_printer(self, printer_id: int) -> RecordEditorViewModel[PrinterView] | None:
-        def current() -> PrinterView:
-            with self._ctx.db.session() as s:
-                return printers.get_printer(s, printer_id)
+    def edit_printer(self, printer_id: int) -> None:
+        """Open the editor on the printer as saved now (``editor_opened`` brings it)."""
 
-        printer = self._ctx.notifier.attempt(current)
-        if printer is None:
-            return None
-        values, version = self._printer_values(printer)
-        editor = RecordEditorViewModel[PrinterView](
-            self._ctx,
-            title=f"Edit {printer.name}",
-            fields=PRINTER_FIELDS,
-            values=values,
-            submit=self._submit_printer(printer_id),
-            current=current,
-            read=self._printer_values,
-            check=_numbers_check(PRINTER_NUMBERS, optional=("hourly_rate",)),
-            version=version,
-            save_text="Save changes",
-        )
-        self._open(editor)
-        return editor
+        def current(s: Session) -> PrinterView:
+            return printers.get_printer(s, printer_id)
 
-    def set_status(self, printer_id: int, status: PrinterStatus) -> bool:
+        def make(printer: PrinterView) -> RecordEditorViewModel[PrinterView]:
+            values, version = self._printer_values(printer)
+            return RecordEditorViewModel[PrinterView](
+                self._ctx,
+                title=f"Edit {printer.name}",
+                fields=PRINTER_FIELDS,
+                values=values,
+                submit=self._submit_printer(printer_id),
+                current=current,
+                read=self._printer_values,
+                check=_numbers_check(PRINTER_NUMBERS, optional=("hourly_rate",)),
+                version=version,
+                save_text="Save changes",
+            )
+
+        self._open_when_read(current, make)
+
+    def set_status(self, printer_id: int, status: PrinterStatus) -> None:
         printer = next((p for p in self._rows if p.id == printer_id), None)
         if printer is not None and printer.status is status:
-            return True
+            self.act_done.emit(True)
+            return
         name = printer.name if printer else "The printer"
-
-        def change() -> PrinterView:
-            with self._ctx.db.session() as s:
-                return printers.set_printer_status(s, self._ctx.actor, printer_id, status)
-
-        return self._act(change, f"{name} is now {PRINTER_STATUS_TEXT[status].lower()}.")
+        actor = self._ctx.actor
+        self._act(
+            lambda s: printers.set_printer_status(s, actor, printer_id, status),
+            f"{name} is now {PRINTER_STATUS_TEXT[status].lower()}.",
+        )
 
     @staticmethod
     def _printer_values(p: PrinterView) -> tuple[dict[str, str], int]:
@@ -979,10 +1112,10 @@ class PrintersViewModel(_Catalog[PrinterView]):
             "hourly_rate": _money(p.hourly_rate),
         }, p.version
 
-    def _submit_printer(
-        self, printer_id: int | None
-    ) -> Callable[[dict[str, str], int | None], PrinterView]:
-        def submit(values: dict[str, str], version: int | None) -> PrinterView:
+    def _submit_printer(self, printer_id: int | None) -> Submit[PrinterView]:
+        actor = self._ctx.actor
+
+        def submit(s: Session, values: dict[str, str], version: int | None) -> PrinterView:
             errors: dict[str, str] = {}
             rate = values.get("hourly_rate", "").strip()
             data = PrinterInput(
@@ -994,11 +1127,10 @@ class PrintersViewModel(_Catalog[PrinterView]):
                 nozzle_mm=_number(values, "nozzle", "Nozzle", errors),
                 hourly_rate=_number(values, "hourly_rate", "Hourly rate", errors) if rate else None,
             )
-            with self._ctx.db.session() as s:
-                if printer_id is None:
-                    return printers.create_printer(s, self._ctx.actor, data)
-                assert version is not None
-                return printers.update_printer(s, self._ctx.actor, printer_id, data, version)
+            if printer_id is None:
+                return printers.create_printer(s, actor, data)
+            assert version is not None
+            return printers.update_printer(s, actor, printer_id, data, version)
 
         return submit
 
@@ -1022,9 +1154,8 @@ class MaterialsViewModel(_Catalog[MaterialView]):
             ],
         )
 
-    def _list(self) -> list[MaterialView]:
-        with self._ctx.db.session() as s:
-            return materials.list_materials(s, include_inactive=True)
+    def _list(self, s: Session) -> list[MaterialView]:
+        return materials.list_materials(s, include_inactive=True)
 
     def new_material(self) -> RecordEditorViewModel[MaterialView]:
         editor = RecordEditorViewModel[MaterialView](
@@ -1039,46 +1170,45 @@ class MaterialsViewModel(_Catalog[MaterialView]):
         self._open(editor)
         return editor
 
-    def edit_material(self, material_id: int) -> RecordEditorViewModel[MaterialView] | None:
-        def current() -> MaterialView:
-            with self._ctx.db.session() as s:
-                return materials.get_material(s, material_id)
+    def edit_material(self, material_id: int) -> None:
+        """Open the editor on the material as saved now (``editor_opened`` brings it)."""
 
-        material = self._ctx.notifier.attempt(current)
-        if material is None:
-            return None
-        values, version = self._material_values(material)
-        editor = RecordEditorViewModel[MaterialView](
-            self._ctx,
-            title=f"Edit {material.name}",
-            fields=MATERIAL_FIELDS,
-            values=values,
-            submit=self._submit_material(material_id),
-            current=current,
-            read=self._material_values,
-            check=_numbers_check(MATERIAL_NUMBERS),
-            version=version,
-            save_text="Save changes",
-        )
-        self._open(editor)
-        return editor
+        def current(s: Session) -> MaterialView:
+            return materials.get_material(s, material_id)
 
-    def set_active(self, material_id: int, active: bool) -> bool:
+        def make(material: MaterialView) -> RecordEditorViewModel[MaterialView]:
+            values, version = self._material_values(material)
+            return RecordEditorViewModel[MaterialView](
+                self._ctx,
+                title=f"Edit {material.name}",
+                fields=MATERIAL_FIELDS,
+                values=values,
+                submit=self._submit_material(material_id),
+                current=current,
+                read=self._material_values,
+                check=_numbers_check(MATERIAL_NUMBERS),
+                version=version,
+                save_text="Save changes",
+            )
+
+        self._open_when_read(current, make)
+
+    def set_active(self, material_id: int, active: bool) -> None:
         material = next((m for m in self._rows if m.id == material_id), None)
         name = material.name if material else "The material"
+        actor = self._ctx.actor
 
-        def change() -> MaterialView:
-            with self._ctx.db.session() as s:
-                if active:
-                    return materials.reactivate_material(s, self._ctx.actor, material_id)
-                return materials.deactivate_material(s, self._ctx.actor, material_id)
+        def change(s: Session) -> MaterialView:
+            if active:
+                return materials.reactivate_material(s, actor, material_id)
+            return materials.deactivate_material(s, actor, material_id)
 
         done = (
             f"{name} is back on the counter's lists."
             if active
             else f"{name} is off the counter's lists; past quotes keep their prices."
         )
-        return self._act(change, done)
+        self._act(change, done)
 
     @staticmethod
     def _material_values(m: MaterialView) -> tuple[dict[str, str], int]:
@@ -1091,10 +1221,10 @@ class MaterialsViewModel(_Catalog[MaterialView]):
             "diameter": f"{m.diameter_mm:.2f}",
         }, m.version
 
-    def _submit_material(
-        self, material_id: int | None
-    ) -> Callable[[dict[str, str], int | None], MaterialView]:
-        def submit(values: dict[str, str], version: int | None) -> MaterialView:
+    def _submit_material(self, material_id: int | None) -> Submit[MaterialView]:
+        actor = self._ctx.actor
+
+        def submit(s: Session, values: dict[str, str], version: int | None) -> MaterialView:
             errors: dict[str, str] = {}
             data = MaterialInput(
                 name=values.get("name", ""),
@@ -1104,11 +1234,10 @@ class MaterialsViewModel(_Catalog[MaterialView]):
                 cost_per_kg=_number(values, "cost_per_kg", "Cost per kg", errors),
                 diameter_mm=_number(values, "diameter", "Diameter", errors),
             )
-            with self._ctx.db.session() as s:
-                if material_id is None:
-                    return materials.create_material(s, self._ctx.actor, data)
-                assert version is not None
-                return materials.update_material(s, self._ctx.actor, material_id, data, version)
+            if material_id is None:
+                return materials.create_material(s, actor, data)
+            assert version is not None
+            return materials.update_material(s, actor, material_id, data, version)
 
         return submit
 
@@ -1142,26 +1271,25 @@ class UsersViewModel(_Catalog[UserView]):
     def is_me(self, user_id: int) -> bool:
         return self._ctx.actor.user_id == user_id
 
-    def refresh(self) -> bool:
-        if not self.visible:
-            return False
-        return super().refresh()
+    def refresh(self) -> None:
+        if self.visible:
+            super().refresh()
 
-    def _list(self) -> list[UserView]:
-        with self._ctx.db.session() as s:
-            return users.list_users(s)
+    def _list(self, s: Session) -> list[UserView]:
+        return users.list_users(s)
 
     def new_user(self) -> RecordEditorViewModel[UserView]:
-        def submit(values: dict[str, str], _version: int | None) -> UserView:
-            with self._ctx.db.session() as s:
-                return users.add_user(
-                    s,
-                    self._ctx.actor,
-                    values.get("email", ""),
-                    values.get("name", ""),
-                    Role(values.get("role") or Role.STAFF.value),
-                    values.get("password", ""),
-                )
+        actor = self._ctx.actor
+
+        def submit(s: Session, values: dict[str, str], _version: int | None) -> UserView:
+            return users.add_user(
+                s,
+                actor,
+                values.get("email", ""),
+                values.get("name", ""),
+                Role(values.get("role") or Role.STAFF.value),
+                values.get("password", ""),
+            )
 
         editor = RecordEditorViewModel[UserView](
             self._ctx,
@@ -1179,11 +1307,10 @@ class UsersViewModel(_Catalog[UserView]):
         user = next((u for u in self._rows if u.id == user_id), None)
         if user is None:
             return None
+        actor = self._ctx.actor
 
-        def submit(values: dict[str, str], _version: int | None) -> None:
-            with self._ctx.db.session() as s:
-                users.change_password(s, self._ctx.actor, user_id, values.get("password", ""))
-            self._ctx.notifier.info(f"The password of {user.email} was changed.")
+        def submit(s: Session, values: dict[str, str], _version: int | None) -> None:
+            users.change_password(s, actor, user_id, values.get("password", ""))
 
         editor = RecordEditorViewModel[None](
             self._ctx,
@@ -1193,32 +1320,29 @@ class UsersViewModel(_Catalog[UserView]):
             submit=submit,
             check=_check_passwords,
             save_text="Change password",
+            done_text=f"The password of {user.email} was changed.",
         )
         self._open(editor)
         return editor
 
-    def set_active(self, user_id: int, active: bool) -> bool:
+    def set_active(self, user_id: int, active: bool) -> None:
         user = next((u for u in self._rows if u.id == user_id), None)
         who = user.email if user else "The user"
-
-        def change() -> UserView:
-            with self._ctx.db.session() as s:
-                return users.set_active(s, self._ctx.actor, user_id, active)
-
+        actor = self._ctx.actor
         done = f"{who} can sign in again." if active else f"{who} can no longer sign in."
-        return self._act(change, done)
+        self._act(lambda s: users.set_active(s, actor, user_id, active), done)
 
-    def set_role(self, user_id: int, role: Role) -> bool:
+    def set_role(self, user_id: int, role: Role) -> None:
         user = next((u for u in self._rows if u.id == user_id), None)
         if user is not None and user.role is role:
-            return True
+            self.act_done.emit(True)
+            return
         who = user.email if user else "The user"
-
-        def change() -> UserView:
-            with self._ctx.db.session() as s:
-                return users.set_role(s, self._ctx.actor, user_id, role)
-
-        return self._act(change, f"{who} is now {'an admin' if role is Role.ADMIN else 'staff'}.")
+        actor = self._ctx.actor
+        self._act(
+            lambda s: users.set_role(s, actor, user_id, role),
+            f"{who} is now {'an admin' if role is Role.ADMIN else 'staff'}.",
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1239,9 +1363,14 @@ TABLE_PAGES = (
 
 
 class SettingsViewModel(QObject):
-    """The settings screen: its sections, the tables, and who may change them."""
+    """The settings screen: its sections, the tables, and who may change them.
+
+    Showing the screen reads the settings row (all the sections' first data, one statement);
+    a table is read when its page is first shown, and again on each refresh after that."""
 
     current_changed = Signal(str)  # the section shown
+    loading_changed = Signal(bool)  # the settings or the table shown are being read
+    busy_changed = Signal(bool)  # anything of this screen on its way to or from the database
 
     def __init__(
         self,
@@ -1254,14 +1383,28 @@ class SettingsViewModel(QObject):
         super().__init__()
         self._ctx = ctx
         self._shell = shell
+        self._reader: Loader[tuple[ShopSettings, int]] = Loader(ctx, self._read, parent=self)
         self.sections = [SettingsSectionViewModel(ctx, spec) for spec in SECTIONS]
         for section in self.sections:
             section.saved.connect(self._saved)
+            section.busy_changed.connect(self._busy_changed)
         self.printers = PrintersViewModel(ctx, status_colours)
         self.materials = MaterialsViewModel(ctx, muted)
         self.users = UsersViewModel(ctx, muted)
+        self._tables: dict[str, _Catalog[Any]] = {
+            "printers": self.printers,
+            "materials": self.materials,
+            "users": self.users,
+        }
+        self._reader.loading_changed.connect(self._loading_changed)
+        self._reader.loading_changed.connect(self._busy_changed)
+        for table in self._tables.values():
+            table.loading_changed.connect(self._loading_changed)
+            table.busy_changed.connect(self._busy_changed)
         self._current = self.sections[0].key
         self._loaded = False
+        self._was_loading = False
+        self._was_busy = False
 
     # -- state
     @property
@@ -1287,40 +1430,65 @@ class SettingsViewModel(QObject):
     def dirty_sections(self) -> list[SettingsSectionViewModel]:
         return [s for s in self.sections if s.dirty]
 
+    @property
+    def loaded(self) -> bool:
+        """The settings were read at least once (the sections show saved values)."""
+        return self._loaded
+
+    @property
+    def loading(self) -> bool:
+        return self._reader.loading or any(t.loading for t in self._tables.values())
+
+    @property
+    def busy(self) -> bool:
+        tables = any(t.busy for t in self._tables.values())
+        return self._reader.loading or tables or any(s.busy for s in self.sections)
+
     # -- commands
     def show(self, key: str) -> None:
         if not any(p.key == key for p in self.pages):
             raise KeyError(key)
+        if key in self._tables:
+            self._tables[key].ensure_loaded()
         if key != self._current:
             self._current = key
             self.current_changed.emit(key)
 
     def load(self) -> None:
-        """The screen is shown: read what is not loaded yet, and check the rest."""
-        self.refresh()
+        """The screen is shown: read the settings, the table shown, and the tables read before."""
+        self.refresh(first=True)
 
-    def refresh(self) -> bool:
-        """Read the settings and the tables again. An untouched section shows the new values;
-        one with typed changes keeps them and, if its settings changed elsewhere, says so."""
+    def refresh(self, *, first: bool = False) -> None:
+        """Read the settings and the tables read so far again. An untouched section shows the
+        new values; one with typed changes keeps them and, if its settings changed elsewhere,
+        says so. Before the screen was first shown there is nothing to read again."""
+        if not (first or self._loaded or self._reader.loading):
+            return
+        self._reader.run(shop_settings.get_settings)
+        for key, table in self._tables.items():
+            if table.loaded_once or key == self._current:
+                table.refresh()
 
-        def read() -> tuple[ShopSettings, int]:
-            with self._ctx.db.session() as s:
-                return shop_settings.get_settings(s)
-
-        loaded = self._ctx.notifier.attempt(read)
-        if loaded is not None:
-            for section in self.sections:
-                section.sync(*loaded)
-        self.printers.refresh()
-        self.materials.refresh()
-        self.users.refresh()
-        self._loaded = loaded is not None
-        return self._loaded
-
-    def save_current(self) -> bool:
+    def save_current(self) -> None:
         section = self.section(self._current)
-        return section.save() if section is not None else False
+        if section is not None:
+            section.save()
+
+    def _read(self, loaded: tuple[ShopSettings, int]) -> None:
+        for section in self.sections:
+            section.sync(*loaded)
+        self._loaded = True
 
     def _saved(self, shop: ShopSettings, version: int) -> None:
         for section in self.sections:
             section.sync(shop, version)
+
+    def _loading_changed(self, _loading: bool) -> None:
+        if self.loading != self._was_loading:
+            self._was_loading = self.loading
+            self.loading_changed.emit(self._was_loading)
+
+    def _busy_changed(self, _busy: bool) -> None:
+        if self.busy != self._was_busy:
+            self._was_busy = self.busy
+            self.busy_changed.emit(self._was_busy)

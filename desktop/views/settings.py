@@ -31,6 +31,7 @@ from desktop.views.backup_settings import BackupSettingsPanel
 from desktop.views.email_settings import EmailSettingsPanel
 from desktop.views.health import HealthPanel
 from desktop.views.jobs import PRINTER_STATUS_COLOURS
+from desktop.views.loading import LoadingBadge
 from desktop.views.page import Page
 from desktop.views.payment_settings import PaymentSettingsPanel
 from desktop.views.settings_catalog import (
@@ -81,6 +82,8 @@ class SettingsPage(Page):
         )
         self.vm = vm
         self.setStyleSheet(STYLE)
+        self.loading = LoadingBadge(vm.loading_changed, loading=vm.loading)
+        self.action_row.addWidget(self.loading)
 
         if vm.read_only_note:
             banner = QFrame()
@@ -188,12 +191,8 @@ class SettingsPage(Page):
 
     def save_current(self) -> None:
         form = self.forms.get(self.vm.current)
-        if form is None or not form.vm.can_edit:
-            return
-        if not self.vm.save_current():
-            failed = form.first_error()
-            if failed is not None:
-                failed.setFocus(Qt.FocusReason.OtherFocusReason)
+        if form is not None and form.vm.can_edit:
+            self.vm.save_current()  # a refusal focuses its field when it comes back
 
     def new_in_current(self) -> None:
         panel = self.panels.get(self.vm.current)

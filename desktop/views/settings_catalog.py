@@ -159,6 +159,8 @@ class RecordDialog(QDialog):
         vm.form_changed.connect(self._fill)
         vm.messages_changed.connect(self._show_messages)
         vm.saved.connect(self._saved)
+        vm.save_done.connect(self._save_done)
+        vm.busy_changed.connect(lambda _busy: self._show_state())
         self._fill()
         self._show_messages()
 
@@ -185,14 +187,20 @@ class RecordDialog(QDialog):
         show_text(self.notice, self.vm.notice)
         self.conflict.setVisible(self.vm.conflict)
         self.conflict.text.setText(self.vm.message)
-        self.save_button.setEnabled(self.vm.can_save)
+        self._show_state()
         self.adjustSize()
 
+    def _show_state(self) -> None:
+        self.save_button.setEnabled(self.vm.can_save)
+        self.save_button.setText("Saving…" if self.vm.saving else self.vm.save_text)
+
     def _save(self) -> None:
-        if not self.vm.save():
-            first = next((self.inputs[k] for k in self.field_errors if k in self.vm.errors), None)
-            if first is not None:
-                first.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.vm.save()
+
+    def _save_done(self, ok: bool) -> None:
+        first = next((self.inputs[k] for k in self.field_errors if k in self.vm.errors), None)
+        if not ok and first is not None:
+            first.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _saved(self, _record: object) -> None:
         self.accept()
@@ -225,9 +233,28 @@ class CatalogPanel(QFrame):
         layout.addLayout(self.toolbar)
         self.table = table(model)
         layout.addWidget(self.table, 1)
+        self.reading = QLabel()
+        self.reading.setObjectName("empty")
+        self.reading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.reading.setVisible(False)
+        layout.addWidget(self.reading, 1)
         self.dialog: RecordDialog | None = None
         self._current_id: int | None = None
         self.table.selectionModel().currentRowChanged.connect(self._track)
+
+    def follow_reading(self, vm: Any, what: str) -> None:
+        """Until ``vm``'s rows first come, "Reading printers…" where the table will be."""
+        self.reading.setText(f"Reading {what}…")
+        self._reading_vm = vm
+        vm.loading_changed.connect(self._show_reading)  # a slot of this widget: it goes with it
+        vm.changed.connect(self._show_reading)
+        self._show_reading()
+
+    def _show_reading(self, *_args: object) -> None:
+        visible = getattr(self._reading_vm, "visible", True)
+        first = visible and not self._reading_vm.loaded_once
+        self.reading.setVisible(first)
+        self.table.setVisible(visible and not first)
 
     def button(self, text: str, *, primary: bool = False, tip: str = "") -> QPushButton:
         button = QPushButton(text)
@@ -301,6 +328,8 @@ class PrintersPanel(CatalogPanel):
         self.table.selectionModel().currentRowChanged.connect(self._current)
         vm.editor_opened.connect(lambda editor: self.open_dialog(editor, vm.close_editor))
         vm.changed.connect(self._changed)
+        self.follow_reading(vm, "the printers")
+        self._current(QModelIndex(), QModelIndex())  # nothing chosen until the rows come
 
     def add(self) -> None:
         if self.vm.can_edit:
@@ -352,6 +381,8 @@ class MaterialsPanel(CatalogPanel):
         self.table.selectionModel().currentRowChanged.connect(self._current)
         vm.editor_opened.connect(lambda editor: self.open_dialog(editor, vm.close_editor))
         vm.changed.connect(self._changed)
+        self.follow_reading(vm, "the materials")
+        self._current(QModelIndex(), QModelIndex())  # nothing chosen until the rows come
 
     def add(self) -> None:
         if self.vm.can_edit:
@@ -418,6 +449,8 @@ class UsersPanel(CatalogPanel):
         self.table.selectionModel().currentRowChanged.connect(self._current)
         vm.editor_opened.connect(lambda editor: self.open_dialog(editor, vm.close_editor))
         vm.changed.connect(self._changed)
+        self.follow_reading(vm, "the user accounts")
+        self._current(QModelIndex(), QModelIndex())  # nothing chosen until the rows come
 
     def add(self) -> None:
         if self.vm.visible:

@@ -140,7 +140,13 @@ class SectionForm(QScrollArea):
         self.notice = message_label("formNotice")
         layout.addWidget(self.notice)
 
-        self.form = QFormLayout()
+        self.reading = QLabel("Reading the shop's settings…")
+        self.reading.setObjectName("fieldHint")
+        layout.addWidget(self.reading)
+        # Typing before the saved values arrive would be overwritten by them: the fields wait.
+        self.fields_box = QWidget()
+        self.form = QFormLayout(self.fields_box)
+        self.form.setContentsMargins(0, 0, 0, 0)
         self.form.setHorizontalSpacing(16)
         self.form.setVerticalSpacing(10)
         self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
@@ -149,7 +155,7 @@ class SectionForm(QScrollArea):
         self.field_errors: dict[str, QLabel] = {}
         for spec in vm.fields:
             self._add_field(spec)
-        layout.addLayout(self.form)
+        layout.addWidget(self.fields_box)
 
         self.example = QLabel()
         self.example.setObjectName("example")
@@ -185,6 +191,8 @@ class SectionForm(QScrollArea):
         vm.values_changed.connect(self._fill)
         vm.messages_changed.connect(self._show_messages)
         vm.dirty_changed.connect(self._show_state)
+        vm.busy_changed.connect(lambda _busy: self._show_state())
+        vm.save_done.connect(self._save_done)
         self._fill()
         self._show_messages()
 
@@ -303,8 +311,16 @@ class SectionForm(QScrollArea):
         self._show_state()
 
     def _show_state(self) -> None:
+        self.reading.setVisible(not self.vm.loaded)
+        self.fields_box.setEnabled(self.vm.loaded)
         self.save_button.setEnabled(self.vm.can_save)
-        self.revert_button.setEnabled(self.vm.can_edit and self.vm.dirty)
+        self.save_button.setText("Saving…" if self.vm.saving else "Save changes")
+        self.revert_button.setEnabled(self.vm.can_edit and self.vm.dirty and not self.vm.busy)
+
+    def _save_done(self, ok: bool) -> None:
+        failed = None if ok else self.first_error()
+        if failed is not None:
+            failed.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def first_error(self) -> QWidget | None:
         return next((self.inputs[k] for k in self.field_errors if k in self.vm.errors), None)
@@ -339,6 +355,8 @@ class ShippingEditor(QWidget):
         self.rows: list[tuple[QLineEdit, QLineEdit, QPushButton]] = []
 
     def fill(self) -> None:
+        # Made with a parent: a parentless button shown before it is laid out would be a
+        # window of its own for a moment, and take the activation from the real one.
         for label, amount, remove in self.rows:
             for widget in (label, amount, remove):
                 widget.setParent(None)
@@ -346,16 +364,16 @@ class ShippingEditor(QWidget):
         self.rows = []
         editable = self.vm.can_edit
         for n, option in enumerate(self.vm.shipping):
-            label = QLineEdit(option.label)
+            label = QLineEdit(option.label, self)
             label.setPlaceholderText("e.g. Metro")
             label.setReadOnly(not editable)
             label.textEdited.connect(lambda text, row=n: self.vm.set_shipping(row, label=text))
-            amount = QLineEdit(option.amount)
+            amount = QLineEdit(option.amount, self)
             amount.setFixedWidth(110)
             amount.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             amount.setReadOnly(not editable)
             amount.textEdited.connect(lambda text, row=n: self.vm.set_shipping(row, amount=text))
-            remove = QPushButton("Remove")
+            remove = QPushButton("Remove", self)
             remove.setToolTip(f"Remove {option.label or 'this option'}")
             remove.setVisible(editable)
             remove.clicked.connect(lambda _=False, row=n: self.vm.remove_shipping(row))

@@ -32,6 +32,9 @@ from tests.gui.shots import keep_shot
 from tests.gui.test_settings import go_to, retype
 from workers.tasks import TaskRunner
 
+# The settings screen loads in the background: no SQL may run on the GUI thread.
+pytestmark = pytest.mark.no_gui_thread_sql
+
 
 @pytest.fixture
 def config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

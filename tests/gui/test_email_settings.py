@@ -52,6 +52,9 @@ from tests.mail.conftest import (  # noqa: F401 (fixtures)
 )
 from workers.tasks import TaskRunner
 
+# The settings screen loads in the background: no SQL may run on the GUI thread.
+pytestmark = pytest.mark.no_gui_thread_sql
+
 
 def _email(qtbot: QtBot, screen: Counter) -> EmailSettingsPanel:
     go_to(qtbot, screen.page, "Email")

@@ -96,6 +96,7 @@ def _panel(page: SettingsPage) -> HealthPanel:
     return panel
 
 
+@pytest.mark.no_gui_thread_sql
 def test_health_shows_each_part_and_the_truth_after_a_fix(
     qtbot: QtBot, settings_page: tuple[SettingsPage, AppConfig]
 ) -> None:
@@ -146,6 +147,7 @@ def test_health_shows_each_part_and_the_truth_after_a_fix(
     assert panel.check_button.isEnabled()
 
 
+@pytest.mark.no_gui_thread_sql
 def test_check_again_with_the_keyboard(
     qtbot: QtBot, settings_page: tuple[SettingsPage, AppConfig]
 ) -> None:
@@ -228,6 +230,7 @@ def test_setup_finds_the_slicer_and_tests_stripe_and_email(
     assert saved["smtp_security"] == "none"
 
 
+@pytest.mark.no_gui_thread_sql
 def test_setup_says_how_to_install_a_missing_slicer(
     qtbot: QtBot, database: Database, tmp_path: Path
 ) -> None:

@@ -39,6 +39,9 @@ from tests.stripe_standin import DEFAULT_KEY, StripeStandin
 HOOK = "whsec_printdesk_test_0123456789abcdef"
 PAID = "https://layerlab.example/paid?invoice={INVOICE_NUMBER}"
 
+# The settings screen loads in the background: no SQL may run on the GUI thread.
+pytestmark = pytest.mark.no_gui_thread_sql
+
 
 @pytest.fixture
 def stripe() -> Iterator[StripeStandin]:

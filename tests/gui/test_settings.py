@@ -27,8 +27,11 @@ from desktop.views.settings import SettingsPage, build_settings_page
 from desktop.views.settings_catalog import RecordDialog
 from desktop.views.theme import STYLESHEET
 from desktop.views.toast import ToastArea
+from tests.gui.shots import keep_shot
 from tests.gui.test_jobs import choose
 from workers.tasks import TaskRunner
+
+pytestmark = pytest.mark.no_gui_thread_sql
 
 
 @dataclass
@@ -69,9 +72,19 @@ def open_settings(qtbot: QtBot, database: Database, tmp_path: Path) -> Opener:
         host.activateWindow()  # shortcuts (Ctrl+S, Ctrl+N) go to the active window
         qtbot.waitUntil(host.isActiveWindow)
         page.activated()
+        assert page.loading.isVisible()  # reading: the badge says so, the fields wait
+        assert not page.forms["business"].fields_box.isEnabled()
+        settle(qtbot, page)
+        assert not page.loading.isVisible() and page.forms["business"].fields_box.isEnabled()
+        assert host.isActiveWindow()  # what came in took no focus from the window
         return Screen(page, host, notices, toasts)
 
     return opener
+
+
+def settle(qtbot: QtBot, page: SettingsPage) -> None:
+    """Everything the screen asked the database for has arrived."""
+    qtbot.waitUntil(lambda: not page.vm.busy)
 
 
 def stored(database: Database) -> ShopSettings:
@@ -109,6 +122,7 @@ def test_business_name_and_tax_rate_are_typed_and_saved(
     qtbot.waitUntil(lambda: page.nav.currentItem().text().endswith("•"))  # not saved yet
     qtbot.mouseClick(business.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: stored(database).business.name == "Layer Cake Prints")
+    settle(qtbot, page)
     assert "Business settings saved." in screen.toast_texts()
     assert not business.save_button.isEnabled()
 
@@ -120,6 +134,7 @@ def test_business_name_and_tax_rate_are_typed_and_saved(
     retype(qtbot, rate, "15")
     qtbot.keyClick(rate, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # Ctrl+S saves
     qtbot.waitUntil(lambda: stored(database).tax.rate == Decimal("0.15"))
+    settle(qtbot, page)
     shop = stored(database)
     assert shop.business.name == "Layer Cake Prints"
     assert shop.tax.name == "GST" and shop.currency == "AUD"
@@ -211,6 +226,7 @@ def test_a_printer_is_added_through_its_dialog_and_set_to_maintenance(
     retype(qtbot, nozzle, "0.6")
     qtbot.keyClick(nozzle, Qt.Key.Key_Return)  # Enter presses Save
     qtbot.waitUntil(lambda: page.printers.dialog is None)
+    settle(qtbot, page)
 
     with database.session() as s:
         prusa = next(p for p in printers.list_printers(s) if p.name == "Prusa MK4")
@@ -232,6 +248,7 @@ def test_a_printer_is_added_through_its_dialog_and_set_to_maintenance(
         qtbot.waitUntil(
             lambda: printers.get_printer(s, prusa.id).status is PrinterStatus.MAINTENANCE
         )
+    settle(qtbot, page)  # the rows after the change come with it
     assert model.index(row, 5).data() == "Maintenance"
 
 
@@ -254,6 +271,7 @@ def test_a_material_is_added_through_its_dialog_and_deactivated(
         qtbot.keyClicks(dialog.inputs[key], text)
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.materials.dialog is None)
+    settle(qtbot, page)
     with database.session() as s:
         gold = next(m for m in materials.list_materials(s) if m.name == "PLA Silk Gold")
     assert (gold.type, gold.colour, gold.density_g_cm3, gold.cost_per_kg) == (
@@ -293,6 +311,7 @@ def test_users_are_added_and_the_last_admin_refusal_is_shown(
     retype(qtbot, dialog.inputs["password_again"], "correct horse")
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.users.dialog is None)
+    settle(qtbot, page)
     with database.session() as s:
         jo = next(u for u in users.list_users(s) if u.email == "jo@shop.example")
         assert users.authenticate(s, "jo@shop.example", "correct horse").id == jo.id
@@ -328,6 +347,7 @@ def test_staff_see_the_settings_read_only(
     go_to(qtbot, page, "Money & tax")
     assert not page.forms["money"].inputs["tax.inclusive"].isEnabled()
     go_to(qtbot, page, "Printers")
+    settle(qtbot, page)
     assert page.printers.table.model().rowCount() == 1
     assert not page.printers.add_button.isVisible()
     assert not page.printers.status.isVisible()
@@ -335,3 +355,25 @@ def test_staff_see_the_settings_read_only(
     assert page.users.hidden.isVisible() and not page.users.table.isVisible()
     assert stored(database) == before
     assert screen.notices == []
+
+
+def test_save_waits_while_the_section_is_saving(
+    qtbot: QtBot, open_settings: Opener, database: Database, admin: Actor
+) -> None:
+    screen = open_settings(admin)
+    page = screen.page
+    business = page.forms["business"]
+    retype(qtbot, business.inputs["business.phone"], "03 9000 0000")
+    with database.engine.connect() as blocker:  # a slow database: the save waits on a lock
+        blocker.exec_driver_sql("LOCK TABLE settings IN ACCESS EXCLUSIVE MODE")
+        qtbot.mouseClick(business.save_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: business.save_button.text() == "Saving…")
+        assert not business.save_button.isEnabled() and page.vm.busy
+        qtbot.mouseClick(business.save_button, Qt.MouseButton.LeftButton)  # a second press
+        keep_shot(page, "settings-saving.png")
+        blocker.rollback()
+    settle(qtbot, page)
+    assert business.save_button.text() == "Save changes" and not business.save_button.isEnabled()
+    assert stored(database).business.phone == "03 9000 0000"
+    assert screen.notices[-1].text == "Business settings saved."
+    assert [n.text for n in screen.notices].count("Business settings saved.") == 1

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QSettings, Qt
 from pytestqt.qtbot import QtBot
 
@@ -43,6 +44,9 @@ REFUSAL = re.compile(
     r"without the password|\bno (?:passwords|secrets|keys)\b",
     re.I,
 )
+
+# The settings screen loads in the background: no SQL may run on the GUI thread.
+pytestmark = pytest.mark.no_gui_thread_sql
 
 
 def _literal(node: ast.AST) -> str | None:
