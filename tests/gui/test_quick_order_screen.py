@@ -39,10 +39,13 @@ from tests.gui.test_quick_order_vm import (
 )
 from workers.slicing_batch import SliceBatch
 
+pytestmark = pytest.mark.no_gui_thread_sql
+
 
 @pytest.fixture
 def window(qtbot: QtBot, ctx: AppContext, tmp_path: Path) -> Iterator[MainWindow]:
     page = QuickOrderPage(QuickOrderViewModel(ctx, reslice_delay_ms=50))
+    qtbot.waitUntil(lambda: not page.vm.catalog_loading)  # printers and materials read
     pages: dict[str, QWidget] = {s.key: PlaceholderPage(s.title, "") for s in SCREENS}
     pages["quick-order"] = page
     shell = make_shell(tmp_path)
@@ -148,6 +151,7 @@ def test_without_a_slicer_the_screen_says_estimate(
     qtbot: QtBot, ctx: AppContext, database: Database, tmp_path: Path
 ) -> None:
     page = QuickOrderPage(QuickOrderViewModel(ctx, batch=SliceBatch(lambda: None)))
+    qtbot.waitUntil(lambda: not page.vm.catalog_loading)  # printers and materials read
     pages: dict[str, QWidget] = {s.key: PlaceholderPage(s.title, "") for s in SCREENS}
     pages["quick-order"] = page
     main = MainWindow(make_shell(tmp_path), pages, ctx.notifier)
@@ -181,6 +185,7 @@ def estimating(
 ) -> Iterator[tuple[MainWindow, QuickOrderPage]]:
     """The screen with no slicer: parts price from their volume at once (no CuraEngine run)."""
     page = QuickOrderPage(QuickOrderViewModel(ctx, batch=SliceBatch(lambda: None)))
+    qtbot.waitUntil(lambda: not page.vm.catalog_loading)  # printers and materials read
     pages: dict[str, QWidget] = {s.key: PlaceholderPage(s.title, "") for s in SCREENS}
     pages["quick-order"] = page
     main = MainWindow(make_shell(tmp_path), pages, ctx.notifier)
@@ -249,6 +254,7 @@ def test_ctrl_shift_enter_makes_the_invoice(
     _, page = estimating
     vm = page.vm
     vm.set_client(make_client(database))
+    qtbot.waitUntil(lambda: vm.client is not None)  # read off the GUI thread
     (key,) = vm.add_files([CUBE])
     part = vm.part(key)
     assert part is not None
