@@ -15,6 +15,7 @@ from core.services import settings, users
 from desktop.app import build_main_window
 from desktop.viewmodels.auth import AuthViewModel
 from desktop.views.sign_in import SetupDialog, SignInDialog
+from tests.gui.shots import keep_shot
 
 
 def _settings(tmp_path: Path) -> QSettings:
@@ -63,6 +64,8 @@ def test_sign_in_refuses_a_wrong_password(qtbot: QtBot, database: Database, admi
     sign_in_at = dialog.ok.mapToGlobal(QPoint(0, 0))
     qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
     assert dialog.opening.isVisible() and not dialog.ok.isEnabled()  # checking, off the GUI thread
+    assert dialog.opening.label.text() == "Checking your password…"
+    keep_shot(dialog, "sign_in_checking.png")
     qtbot.waitUntil(lambda: dialog.error.text() == "Wrong email or password.")
     assert dialog.error.text() == "Wrong email or password." and dialog.error.isVisible()
     assert not dialog.opening.isVisible() and dialog.ok.isEnabled()

@@ -81,6 +81,36 @@ def test_empty_screen_says_what_to_do(qtbot: QtBot, window: MainWindow) -> None:
     shot(window, "quick_order_empty.png")
 
 
+def test_the_choices_say_they_are_read_while_they_load(qtbot: QtBot, ctx: AppContext) -> None:
+    """The printers and materials are read off the GUI thread: until they come, the screen
+    says so, and a part added meanwhile takes the shop's defaults once they arrive."""
+    page = QuickOrderPage(QuickOrderViewModel(ctx, batch=SliceBatch(lambda: None)))
+    qtbot.addWidget(page)
+    vm = page.vm
+    try:
+        assert vm.catalog_loading
+        assert page.totals.blocked.text() == "Reading the printers and materials…"
+        assert page.settings.printer.placeholderText() == "Reading…"
+        assert page.settings.printer.count() == 0
+        page.resize(1200, 760)
+        page.show()
+        qtbot.waitExposed(page)
+        shot(page, "quick_order_loading.png")
+        (key,) = vm.add_files([CUBE])
+        qtbot.waitUntil(lambda: not vm.catalog_loading)
+        assert page.totals.blocked.text() == "Choose the client first."
+        assert [page.settings.printer.itemText(i) for i in range(page.settings.printer.count())]
+        part = vm.part(key)
+        assert part is not None
+        qtbot.waitUntil(lambda: part.stage is PartStage.PRICED, timeout=60_000)
+        assert part.choices.printer_id == vm.printers[0].id
+        assert part.choices.material_id is not None
+    finally:
+        vm.close()
+        vm.batch.wait()
+        page.close()
+
+
 @needs_cura
 def test_from_dropped_files_to_a_priced_quote(
     qtbot: QtBot, window: MainWindow, database: Database
