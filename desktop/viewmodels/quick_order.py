@@ -927,8 +927,7 @@ class QuickOrderViewModel(QObject):
 
         def read(found: invoice_service.InvoiceView) -> None:
             delivery.set_invoice(found)
-            if delivery.create_link() is not None:
-                delivery.email_invoice()
+            delivery.create_link_and_email()
 
         self._write(lambda s: invoice_service.get_invoice(s, made.id), read)
 

@@ -266,7 +266,7 @@ def test_inch_file_rescales_with_one_click(qtbot: QtBot, vm: QuickOrderViewModel
     vm.cancel(key)
 
 
-# Not yet no_gui_thread_sql: the invoice delivery it reuses runs on the GUI thread.
+@pytest.mark.no_gui_thread_sql
 @needs_cura
 def test_an_invoice_can_go_out_with_its_stripe_link(
     qtbot: QtBot,
