@@ -134,7 +134,7 @@ def set_up_shop(root: Path) -> AppContext:
     config = AppConfig()
     db = open_shop_database(config)
     auth = AuthViewModel(db)
-    actor = auth.set_up(
+    started = auth.set_up(
         ShopSetup(
             shop_name="Bench Prints",
             tax_id="",
@@ -147,6 +147,9 @@ def set_up_shop(root: Path) -> AppContext:
             password_again="correct horse battery staple",
         )
     )
+    if started:  # the first admin is made off the GUI thread
+        wait_until(lambda: auth.actor is not None or bool(auth.error), "the shop's setup")
+    actor = auth.actor
     if actor is None:
         sys.exit(f"Setup refused: {auth.error}")
     with db.session() as s:  # as Settings → Printers would: a bed the 305 mm plate fits on
@@ -188,6 +191,7 @@ def main() -> None:
             f"{time.perf_counter() - started:.1f} s"
         )
         vm = QuickOrderViewModel(ctx)
+        wait_until(lambda: not vm.catalog_loading, "the printers and materials")
         library = CuraLibrary(cura.resources)
         first: dict[str, float] = {}
         per_file: dict[str, float] = {}

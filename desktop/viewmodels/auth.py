@@ -1,4 +1,8 @@
-"""Signing in, and the first start that sets up the shop and its first admin."""
+"""Signing in, and the first start that sets up the shop and its first admin.
+
+Checking the password and creating the first admin run on the view model's TaskRunner (the
+database may be a region away); ``busy`` says what is being done meanwhile, and the answer
+comes back on the GUI thread as `signed_in` or an `error_changed` message."""
 
 from __future__ import annotations
 
@@ -62,6 +66,7 @@ class AuthViewModel(QObject):
     signed_in = Signal(object)  # Actor
     # (what, PartHealth): "slicer" on opening the setup, "stripe" / "email" after "Test".
     checked = Signal(str, object)
+    busy_changed = Signal(str)  # what is being done ("Checking your password…"), "" when done
 
     def __init__(
         self,
@@ -79,6 +84,7 @@ class AuthViewModel(QObject):
         self.error = ""
         self.actor: Actor | None = None
         self.checking: set[str] = set()
+        self.busy = ""
 
     # -- first-run checks (off the GUI thread)
     def find_slicer(self) -> None:
@@ -125,36 +131,39 @@ class AuthViewModel(QObject):
         self.error = message
         self.error_changed.emit(message)
 
-    def sign_in(self, email: str, password: str) -> Actor | None:
+    def sign_in(self, email: str, password: str) -> bool:
+        """Check the password in the background; False when refused before asking."""
         if not email.strip() or not password:
             self._fail("Enter your email and password.")
-            return None
-        try:
-            with self._db.session() as s:
-                user = users.authenticate(s, email, password)
-        except ServiceError as exc:
-            self._fail(str(exc))
-            return None
-        return self._done(users.actor_for(user))
+            return False
+        db = self._db
 
-    def set_up(self, form: ShopSetup) -> Actor | None:
-        """Save the business details and create the first admin, then sign them in."""
+        def check() -> Actor:
+            with db.session() as s:
+                return users.actor_for(users.authenticate(s, email, password))
+
+        return self._start("Checking your password…", check)
+
+    def set_up(self, form: ShopSetup) -> bool:
+        """Save the business details and create the first admin (in the background), then
+        sign them in; False when refused before asking the database."""
         if not form.shop_name.strip():
             self._fail("Enter the shop's name.")
-            return None
+            return False
         if form.password != form.password_again:
             self._fail("The two passwords are not the same.")
-            return None
+            return False
         try:
             self._save_connections(form)
         except (SecretError, ConfigError) as exc:
             self._fail(str(exc))
-            return None
-        try:
-            with self._db.session() as s:
+            return False
+        db = self._db
+
+        def create() -> Actor:
+            with db.session() as s:
                 if users.count_users(s) > 0:
-                    self._fail("This shop is already set up: sign in instead.")
-                    return None
+                    raise ServiceError("This shop is already set up: sign in instead.")
                 settings.update_settings(
                     s,
                     SYSTEM_ACTOR,
@@ -172,10 +181,41 @@ class AuthViewModel(QObject):
                 user = users.add_user(
                     s, SYSTEM_ACTOR, form.admin_email, form.admin_name, Role.ADMIN, form.password
                 )
-        except ServiceError as exc:
-            self._fail(str(exc))
-            return None
-        return self._done(users.actor_for(user))
+                return users.actor_for(user)
+
+        return self._start("Setting up the shop…", create)
+
+    def _start(self, doing: str, work: Callable[[], Actor]) -> bool:
+        if self.busy:
+            return False  # one sign-in at a time (a double click, Enter twice)
+
+        def run(_progress: Callable[[float], None], _cancel: CancelToken) -> Actor | str:
+            try:
+                return work()
+            except ServiceError as exc:  # a refusal, said in the dialog: not a failure
+                return str(exc)
+
+        task = Task(run)
+        task.signals.finished.connect(self._answered)
+        task.signals.failed.connect(
+            lambda message, _details: self._answered(f"Something went wrong: {message}")
+        )
+        self._set_busy(doing)
+        self._runner.start(task)
+        return True
+
+    def _answered(self, answer: Actor | str) -> None:
+        if isinstance(answer, str):
+            self._set_busy("")
+            self._fail(answer)
+            return
+        self._done(answer)
+        self._set_busy("")
+
+    def _set_busy(self, doing: str) -> None:
+        if doing != self.busy:
+            self.busy = doing
+            self.busy_changed.emit(doing)
 
     def _save_connections(self, form: ShopSetup) -> None:
         """Secrets to the keyring, the rest to the config file; nothing when none was given."""

@@ -24,7 +24,7 @@ from core.errors import ServiceError
 from core.money import MoneyError
 from desktop.viewmodels.connection import is_disconnect
 from desktop.viewmodels.context import AppContext
-from workers.tasks import CancelToken, Task
+from workers.tasks import CancelToken, Task, TaskRunner
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -65,10 +65,12 @@ class Loader(QObject, Generic[T]):
         on_done: Callable[[T], None],
         *,
         on_failed: Callable[[BaseException], bool] | None = None,
+        runner: TaskRunner | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._ctx = ctx
+        self._runner = runner or ctx.runner  # a runner of one thread keeps writes in order
         self._on_done = on_done
         self._on_failed = on_failed
         self._generation = 0
@@ -95,7 +97,7 @@ class Loader(QObject, Generic[T]):
         task.signals.finished.connect(self._finished)
         task.signals.cancelled.connect(self._cancelled)
         self._set_loading(True)
-        self._ctx.runner.start(task)
+        self._runner.start(task)
 
     def drop(self) -> None:
         """Forget the call in flight: its result will not be delivered."""

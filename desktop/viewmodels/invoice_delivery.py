@@ -2,8 +2,9 @@
 the PDF and the email.
 
 The view model holds no widgets: the view copies ``payment_url`` to the clipboard and opens
-``pdf_url`` with the desktop. Every service call goes through the notifier, so a refusal
-(no Stripe key, no SMTP server, a server that said no) becomes a toast and changes nothing else.
+``pdf_url`` with the desktop. Every service call (database, storage, Stripe, SMTP) runs off the
+GUI thread through a `Loader`, its answer coming back as a signal; a refusal (no Stripe key, no
+SMTP server, a server that said no) becomes a toast and changes nothing else.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from PySide6.QtCore import QObject, Signal
+from sqlalchemy.orm import Session
 
 from core.config import AppConfig
 from core.documents import pdf_filename
@@ -30,6 +32,7 @@ from core.services.invoice_pdfs import StoredPdf, store_invoice_pdf, store_quote
 from core.services.invoices import InvoiceView
 from core.services.quotes import QuoteView
 from core.storage import Storage, open_storage
+from desktop.viewmodels.background import Loader
 from desktop.viewmodels.context import AppContext
 from desktop.viewmodels.documents import format_date
 
@@ -104,6 +107,11 @@ class InvoiceDeliveryViewModel(QObject):
     changed = Signal()
     # The InvoiceView or QuoteView after a link, a stored PDF or an email changed it.
     invoice_updated = Signal(object)
+    # What the background calls bring back (on the GUI thread).
+    link_made = Signal(object)  # PaymentLink
+    pdf_stored = Signal(object)  # StoredPdf
+    pdf_ready = Signal(str)  # the stored PDF's link, for the desktop to open (Open PDF)
+    emailed = Signal(object)  # SentEmail
 
     def __init__(
         self,
@@ -290,42 +298,60 @@ class InvoiceDeliveryViewModel(QObject):
         """The editor's own state (unsaved edits) changed: re-read what is allowed."""
         self.changed.emit()
 
-    def create_link(self) -> PaymentLink | None:
+    def create_link(self) -> bool:
+        """Make (or reuse) the Stripe link in the background; `link_made` brings it. False when
+        refused before starting (unsaved edits, nothing owed)."""
+        return self._create_link(None)
+
+    def create_link_and_email(self) -> bool:
+        """The link, then the email carrying it (Quick order's "Email the Stripe link")."""
+        return self._create_link(lambda _link: self.email_invoice())
+
+    def _create_link(self, then: Callable[[PaymentLink], object] | None) -> bool:
         inv = self._invoice
         if inv is None or not self._ready():
-            return None
-        link = self._run(
+            return False
+        actor, stripe = self._ctx.actor, self._services.stripe
+
+        def made(link: PaymentLink) -> None:
+            self.last_link = link
+            amount = format_money(link.amount, link.currency)
+            until = when_text(link.expires_at)
+            self._ctx.notifier.info(
+                f"The open payment link for {link.invoice_number} ({amount}) lasts until {until}."
+                if link.reused
+                else f"Payment link for {link.invoice_number} ({amount}) ready, open until {until}."
+            )
+            self.link_made.emit(link)
+            if then is not None:
+                then(link)
+
+        return self._run(
             "Making the payment link…",
-            lambda: self._with_session(
-                lambda s: create_payment_link(
-                    s, self._ctx.actor, inv.id, stripe=self._services.stripe()
-                )
-            ),
+            lambda s: create_payment_link(s, actor, inv.id, stripe=stripe()),
+            made,
         )
-        if link is None:
-            return None
-        self.last_link = link
-        self._reload()
-        amount = format_money(link.amount, link.currency)
-        until = when_text(link.expires_at)
-        self._ctx.notifier.info(
-            f"The open payment link for {link.invoice_number} ({amount}) lasts until {until}."
-            if link.reused
-            else f"Payment link for {link.invoice_number} ({amount}) ready, open until {until}."
-        )
-        return link
 
     def link_copied(self) -> None:
         self._ctx.notifier.info("Payment link copied: paste it into a message to the client.")
 
-    def store_pdf(self) -> StoredPdf | None:
+    def store_pdf(self) -> bool:
+        """Make and store the PDF in the background; `pdf_stored` brings it."""
+        return self._store_pdf(None)
+
+    def _store_pdf(self, then: Callable[[], None] | None) -> bool:
         doc = self.document
         if doc is None or not self._ready():
-            return None
-        stored = self._run("Making the PDF…", lambda: self._store(doc.id))
-        if stored is not None:
-            self._reload()
-        return stored
+            return False
+        store = self._storer()
+
+        def stored(pdf: StoredPdf) -> None:
+            self._pdf = pdf
+            self.pdf_stored.emit(pdf)
+            if then is not None:
+                then()
+
+        return self._run("Making the PDF…", lambda _s: store(doc.id), stored)
 
     def save_pdf_copy(self, path: str) -> bool:
         """Write the PDF last made to ``path`` (Save as…, when no viewer opens it here)."""
@@ -341,64 +367,45 @@ class InvoiceDeliveryViewModel(QObject):
         self._ctx.notifier.info(f"{self.pdf_name} saved to {path}.")
         return True
 
-    def open_pdf(self) -> str:
-        """Store the PDF afresh and return the link for the desktop to open ("" if it failed)."""
-        return self.pdf_url if self.store_pdf() is not None else ""
+    def open_pdf(self) -> bool:
+        """Store the PDF afresh; `pdf_ready` then brings the link for the desktop to open."""
+        return self._store_pdf(lambda: self.pdf_ready.emit(self.pdf_url))
 
-    def email_invoice(self) -> SentEmail | None:
-        """Email the document: an invoice with its PDF (and open link), or a quote's PDF."""
-        if self._quote is not None:
-            return self._email_quote(self._quote)
-        inv = self._invoice
-        if inv is None or not self._ready():
-            return None
+    def email_invoice(self) -> bool:
+        """Email the document (an invoice with its PDF and open link, or a quote's PDF) in the
+        background; `emailed` brings the email sent."""
+        quote, inv = self._quote, self._invoice
+        doc = quote or inv
+        if doc is None or not self._ready():
+            return False
+        actor, mail, store = self._ctx.actor, self._services.mail, self._storer()
+        payment_url = self.payment_url or None
 
-        def deliver() -> _Mailed:
-            settings = self._services.mail()  # before any work: says where to set it up
-            stored = self._store(inv.id)
+        def deliver(s: Session) -> _Mailed:
+            settings = mail()  # before any work: says where to set it up
+            stored = store(doc.id)
             pdf = stored.pdf
-            sent = self._with_session(
-                lambda s: send_invoice(
+            if quote is not None:
+                sent = send_quote(
+                    s, actor, quote.id, mail=settings, pdf_renderer=lambda *_a, **_k: pdf
+                )
+            else:
+                sent = send_invoice(
                     s,
-                    self._ctx.actor,
-                    inv.id,
+                    actor,
+                    doc.id,
                     mail=settings,
-                    payment_url=self.payment_url or None,
+                    payment_url=payment_url,
                     pdf_renderer=lambda *_a, **_k: pdf,
                 )
-            )
             return _Mailed(sent, stored)
 
-        done = self._run(f"Emailing {inv.number}…", deliver)
-        if done is None:
-            return None
-        self._reload()
-        self._ctx.notifier.info(f"{inv.number} emailed to {done.sent.to} with its PDF.")
-        return done.sent
+        def mailed(done: _Mailed) -> None:
+            self._pdf = done.pdf
+            self._ctx.notifier.info(f"{doc.number} emailed to {done.sent.to} with its PDF.")
+            self.emailed.emit(done.sent)
 
-    def _email_quote(self, quote: QuoteView) -> SentEmail | None:
-        if not self._ready():
-            return None
-
-        def deliver() -> SentEmail:
-            settings = self._services.mail()  # before any work: says where to set it up
-            pdf = self._store(quote.id).pdf
-            return self._with_session(
-                lambda s: send_quote(
-                    s,
-                    self._ctx.actor,
-                    quote.id,
-                    mail=settings,
-                    pdf_renderer=lambda *_a, **_k: pdf,
-                )
-            )
-
-        sent = self._run(f"Emailing {quote.number}…", deliver)
-        if sent is None:
-            return None
-        self._reload()
-        self._ctx.notifier.info(f"{quote.number} emailed to {sent.to} with its PDF.")
-        return sent
+        return self._run(f"Emailing {doc.number}…", deliver, mailed)
 
     # -- internals
     def _ready(self) -> bool:
@@ -408,53 +415,52 @@ class InvoiceDeliveryViewModel(QObject):
             return False
         return True
 
-    def _store(self, document_id: int) -> StoredPdf:
+    def _storer(self) -> Callable[[int], StoredPdf]:
+        """What stores this document's PDF, made on the GUI thread to run on a worker."""
+        db, actor, storage = self._ctx.db, self._ctx.actor, self._services.storage
         if self._quote is not None:
-            stored = store_quote_pdf(
-                self._ctx.db, self._services.storage(), self._ctx.actor, document_id
-            )
-        else:
-            stored = store_invoice_pdf(
-                self._ctx.db,
-                self._services.storage(),
-                self._ctx.actor,
-                document_id,
-                payment_url=self.payment_url or None,
-            )
-        self._pdf = stored
-        return stored
-
-    def _with_session(self, call: Callable[..., T]) -> T:
-        with self._ctx.db.session() as session:
-            return call(session)
-
-    def _run(self, doing: str, action: Callable[[], T]) -> T | None:
-        self._busy = doing
-        self.changed.emit()
-        try:
-            return self._ctx.notifier.attempt(action)
-        finally:
-            self._busy = ""
-            self.changed.emit()
-
-    def _reload(self) -> None:
-        quote = self._quote
-        if quote is not None:
-            again = self._ctx.notifier.attempt(
-                lambda: self._with_session(lambda s: quotes.get_quote(s, quote.id))
-            )
-            if again is not None:
-                self._quote = again
-                self.changed.emit()
-                self.invoice_updated.emit(again)
-            return
-        inv = self._invoice
-        if inv is None:
-            return
-        found = self._ctx.notifier.attempt(
-            lambda: self._with_session(lambda s: invoices.get_invoice(s, inv.id))
+            return lambda document_id: store_quote_pdf(db, storage(), actor, document_id)
+        payment_url = self.payment_url or None
+        return lambda document_id: store_invoice_pdf(
+            db, storage(), actor, document_id, payment_url=payment_url
         )
-        if found is not None:
-            self._invoice = found
+
+    def _run(self, doing: str, action: Callable[[Session], T], done: Callable[[T], None]) -> bool:
+        """``action`` and then the document read again, on a worker; back here ``done`` and the
+        document the editor follows. A refusal goes to the notifier and changes nothing."""
+        quote, inv = self._quote, self._invoice
+
+        def work(s: Session) -> tuple[T, InvoiceView | QuoteView | None]:
+            value = action(s)
+            s.rollback()  # the read below sees what the action committed
+            if quote is not None:
+                return value, quotes.get_quote(s, quote.id)
+            return value, invoices.get_invoice(s, inv.id) if inv is not None else None
+
+        def answered(result: tuple[T, InvoiceView | QuoteView | None]) -> None:
+            value, again = result
+            self._set_busy("")
+            if isinstance(again, QuoteView) and self._quote and again.id == self._quote.id:
+                self._quote = again
+            elif isinstance(again, InvoiceView) and self._invoice and again.id == self._invoice.id:
+                self._invoice = again
             self.changed.emit()
-            self.invoice_updated.emit(found)
+            if again is not None:
+                self.invoice_updated.emit(again)
+            done(value)
+
+        # Failures are told as every background call's are: a warning, an error with details,
+        # or the banner; either way the card is no longer busy.
+        loader: Loader[tuple[T, InvoiceView | QuoteView | None]] = Loader(
+            self._ctx, answered, parent=self
+        )
+        loader.loading_changed.connect(lambda on: None if on else self._set_busy(""))
+        loader.loading_changed.connect(lambda on: None if on else loader.deleteLater())
+        self._set_busy(doing)
+        loader.run(work)
+        return True
+
+    def _set_busy(self, doing: str) -> None:
+        if doing != self._busy:
+            self._busy = doing
+            self.changed.emit()

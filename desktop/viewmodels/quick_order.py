@@ -1,10 +1,12 @@
 """The counter's quick order: a client, dropped files checked and stored in ``tmp``, each sliced
 and priced in the background as its choices change, then one quote or invoice with the files.
 
-Every part is an `OrderPart`; the view reads them and calls the commands here. Uploads, the
-auto-orientation and the making of the document run on ``ctx.runner``; slices run on the
-`SliceBatch`. A part's ``generation`` grows with every change, so a result that arrives for
-settings that have since changed is dropped rather than shown.
+Every part is an `OrderPart`; the view reads them and calls the commands here. No database or
+storage work runs on the GUI thread: reads go through `Loader`s, uploads and the
+auto-orientation run on ``ctx.runner``, and the writes that follow an upload (orientation,
+slice figures, deleting it, the document itself) run in order on a worker of their own; slices
+run on the `SliceBatch`. A part's ``generation`` grows with every change, so a result that
+arrives for settings that have since changed is dropped rather than shown.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 import numpy as np
 import trimesh
 from PySide6.QtCore import QCoreApplication, QObject, QThreadPool, QTimer, Signal
+from sqlalchemy.orm import Session
 
 from core.errors import ServiceError
 from core.mesh.analysis import load_mesh
@@ -45,6 +48,7 @@ from core.services.quick_orders import (
 )
 from core.shop_settings import ShopSettings
 from core.slicing.locate import locate_cura
+from desktop.viewmodels.background import Loader
 from desktop.viewmodels.clients import ClientEditorViewModel
 from desktop.viewmodels.context import AppContext
 from desktop.viewmodels.documents import DocumentKind
@@ -102,6 +106,7 @@ class QuickOrderViewModel(QObject):
     totals_changed = Signal()
     client_changed = Signal()
     catalog_changed = Signal()  # printers or materials were read again
+    catalog_loading_changed = Signal(bool)  # the printers and materials are being read
     busy_changed = Signal()  # a document is being made (or no longer)
     editor_opened = Signal(object)  # ClientEditorViewModel: show the new-client form
     document_made = Signal(object)  # MadeDocument
@@ -140,6 +145,14 @@ class QuickOrderViewModel(QObject):
         search_pool.setMaxThreadCount(1)
         self._searches = TaskRunner(search_pool)
         self._search_text: str | None = None
+        # Writes about the uploads, one at a time in the order asked: a part's orientation,
+        # its slice figures and its deletion never overtake one another, nor the document.
+        write_pool = QThreadPool(self)
+        write_pool.setMaxThreadCount(1)
+        self._writes = TaskRunner(write_pool)
+        self._catalog = Loader(ctx, self._catalog_read, parent=self)
+        self._catalog.loading_changed.connect(self.catalog_loading_changed)
+        self._client_loader = Loader(ctx, self._client_read, parent=self)
         self._work_dir: Path | None = None  # split objects and repaired parts, until close
         self.document_made.connect(self._ready_for_next)
         self.batch.started.connect(self._slice_started)
@@ -168,6 +181,11 @@ class QuickOrderViewModel(QObject):
     @property
     def client(self) -> ClientView | None:
         return self._client
+
+    @property
+    def catalog_loading(self) -> bool:
+        """The printers and materials are being read (the choices fill in when they arrive)."""
+        return self._catalog.loading
 
     @property
     def printers(self) -> list[PrinterView]:
@@ -230,6 +248,8 @@ class QuickOrderViewModel(QObject):
         """Why the quote or invoice cannot be made yet; "" when it can."""
         if self._making is not None:
             return "Making the document…"
+        if self._catalog.loading:
+            return "Reading the printers and materials…"
         if self._client is None:
             return "Choose the client first."
         parts = self.order_parts
@@ -253,18 +273,30 @@ class QuickOrderViewModel(QObject):
     def refresh_catalog(self) -> None:
         """Read the shop's active printers and materials (and its pricing settings) again."""
 
-        def read() -> tuple[list[PrinterView], list[MaterialView], ShopSettings]:
-            with self._ctx.db.session() as s:
-                found_printers = printers.list_printers(s)
-                found_materials = materials.list_materials(s)
-                with s.begin():
-                    shop = shop_settings.load(s)
-                return found_printers, found_materials, shop
+        def read(s: Session) -> tuple[list[PrinterView], list[MaterialView], ShopSettings]:
+            found_printers = printers.list_printers(s)
+            found_materials = materials.list_materials(s)
+            with s.begin():
+                shop = shop_settings.load(s)
+            return found_printers, found_materials, shop
 
-        found = self._ctx.notifier.attempt(read)
-        if found is None:
-            return
+        self._catalog.run(read)
+
+    def _catalog_read(
+        self, found: tuple[list[PrinterView], list[MaterialView], ShopSettings]
+    ) -> None:
         self._printers, self._materials, self._shop = found
+        # Parts added while the catalogue was read take the defaults now, and are priced.
+        defaults = self.default_choices()
+        for part in self._parts:
+            if part.choices.printer_id is None or part.choices.material_id is None:
+                part.choices = replace(
+                    part.choices,
+                    printer_id=part.choices.printer_id or defaults.printer_id,
+                    material_id=part.choices.material_id or defaults.material_id,
+                )
+                if part.tmp is not None and part.stage is not PartStage.REFUSED:
+                    self._changed(part, reslice_now=True)
         self.catalog_changed.emit()
         self.totals_changed.emit()
 
@@ -310,24 +342,22 @@ class QuickOrderViewModel(QObject):
             self.clients_found.emit(text, found)
 
     def set_client(self, client_id: int | None) -> None:
+        """Choose the order's client; `client_changed` once it is read (off the GUI thread)."""
         if client_id is None:
+            self._client_loader.drop()  # a client still being read does not come back
             self._client = None
-        else:
+            self.client_changed.emit()
+            return
+        self._client_loader.run(lambda s: clients.get_client(s, client_id))
 
-            def read() -> ClientView:
-                with self._ctx.db.session() as s:
-                    return clients.get_client(s, client_id)
-
-            found = self._ctx.notifier.attempt(read)
-            if found is None:
-                return
-            self._client = found
+    def _client_read(self, found: ClientView) -> None:
+        self._client = found
         self.client_changed.emit()
 
     def new_client(self) -> ClientEditorViewModel:
         """The new-client form; once saved, the new client is the order's client."""
         editor = ClientEditorViewModel(self._ctx)
-        editor.saved.connect(lambda saved: self.set_client(saved.id))
+        editor.saved.connect(self._client_read)  # the saved client, as the form read it back
         self.editor_opened.emit(editor)
         return editor
 
@@ -451,12 +481,39 @@ class QuickOrderViewModel(QObject):
             return
         part.tmp = None
 
-        def delete() -> None:
-            with self._ctx.db.session() as s:
-                tmp_files.delete_tmp(s, self._ctx.actor, tmp.id)
-            after_commit_drain(self._ctx.db, self._ctx.storage())
+        ctx = self._ctx
 
-        self._ctx.notifier.attempt(delete)
+        def delete(s: Session) -> None:
+            tmp_files.delete_tmp(s, ctx.actor, tmp.id)
+            s.close()
+            after_commit_drain(ctx.db, ctx.storage())
+
+        self._write(delete)
+
+    def _write(
+        self, call: Callable[[Session], Any], on_done: Callable[[Any], None] | None = None
+    ) -> None:
+        """Run ``call`` after the writes asked before it; refusals go to the notifier."""
+        self._once(call, on_done, runner=self._writes)
+
+    def _once(
+        self,
+        call: Callable[[Session], Any],
+        on_done: Callable[[Any], None] | None,
+        on_failed: Callable[[BaseException], bool] | None = None,
+        *,
+        runner: TaskRunner | None = None,
+    ) -> None:
+        """A `Loader` for one call, gone once it has answered."""
+        loader: Loader[Any] = Loader(
+            self._ctx,
+            on_done or (lambda _v: None),
+            on_failed=on_failed,
+            runner=runner,
+            parent=self,
+        )
+        loader.loading_changed.connect(lambda loading: None if loading else loader.deleteLater())
+        loader.run(call)
 
     def select(self, key: str | None) -> None:
         if key != self._selected:
@@ -662,15 +719,16 @@ class QuickOrderViewModel(QObject):
         if tmp is None:
             return
 
-        def store() -> tmp_files.TmpFileView:
-            with self._ctx.db.session() as s:
-                return tmp_files.set_tmp_status(
-                    s, self._ctx.actor, tmp.id, tmp.status, metadata=part.orientation_metadata()
-                )
+        actor, metadata = self._ctx.actor, part.orientation_metadata()
 
-        stored = self._ctx.notifier.attempt(store)
-        if stored is not None:
-            part.tmp = stored
+        def stored(view: tmp_files.TmpFileView) -> None:
+            if part.tmp is not None and part.tmp.id == view.id:
+                part.tmp = view
+
+        self._write(
+            lambda s: tmp_files.set_tmp_status(s, actor, tmp.id, tmp.status, metadata=metadata),
+            stored,
+        )
 
     # -- slicing
     def _changed(self, part: OrderPart, *, reslice_now: bool = False) -> None:
@@ -704,26 +762,27 @@ class QuickOrderViewModel(QObject):
         part = self.part(key)
         if part is None or part.tmp is None or part.stage is not PartStage.WAITING:
             return
-        spec = part.spec()
+        spec, source, filename = part.spec(), part.source, part.filename
+        generation = part.generation
 
-        def plan() -> Any:
-            with self._ctx.db.session() as s:
-                return plan_part(s, spec, part.source, filename=part.filename)
+        def planned(plan: Any) -> None:
+            if self.part(key) is not part or part.generation != generation:
+                return  # removed or changed while the plan was read
+            part.stage = PartStage.SLICING
+            self.part_changed.emit(part.key)
+            self.batch.submit(part.batch_key(), plan)
 
-        try:
-            planned = plan()
-        except ServiceError as exc:
-            part.stage, part.reason = PartStage.FAILED, str(exc)
-            self.part_changed.emit(part.key)
-            return
-        except Exception as exc:  # a bug, not a refusal: say so with details
-            log.exception("quick_order.plan_failed")
-            part.stage, part.reason = PartStage.FAILED, f"Could not prepare the slice: {exc}"
-            self.part_changed.emit(part.key)
-            return
-        part.stage = PartStage.SLICING
-        self.part_changed.emit(part.key)
-        self.batch.submit(part.batch_key(), planned)
+        def refused(exc: BaseException) -> bool:
+            if self.part(key) is part and part.generation == generation:
+                if not isinstance(exc, ServiceError):  # a bug, not a refusal
+                    log.error("quick_order.plan_failed error=%r", exc)
+                    exc = ServiceError(f"Could not prepare the slice: {exc}")
+                part.stage, part.reason = PartStage.FAILED, str(exc)
+                self.part_changed.emit(part.key)
+            return True
+
+        # One loader per plan: a part's generation, not the loader, tells a stale plan.
+        self._once(lambda s: plan_part(s, spec, source, filename=filename), planned, refused)
 
     def cancel(self, key: str) -> None:
         part = self.part(key)
@@ -779,11 +838,8 @@ class QuickOrderViewModel(QObject):
         if tmp is None or quote is None:
             return
 
-        def store() -> None:
-            with self._ctx.db.session() as s:
-                store_part_quote(s, self._ctx.actor, quote, tmp_id=tmp.id)
-
-        self._ctx.notifier.attempt(store)
+        actor = self._ctx.actor
+        self._write(lambda s: store_part_quote(s, actor, quote, tmp_id=tmp.id))
 
     def _slice_failed(self, batch_key: str, message: str) -> None:
         part = self._current(batch_key)
@@ -829,13 +885,13 @@ class QuickOrderViewModel(QObject):
         def drain(*_: object) -> None:
             # The promoted uploads' tmp objects (or a failed attempt's copies) leave storage
             # in a task of their own, so the document shows without waiting for storage.
-            ctx.runner.start(Task(lambda _p, _c: after_commit_drain(ctx.db, ctx.storage())))
+            self._writes.start(Task(lambda _p, _c: after_commit_drain(ctx.db, ctx.storage())))
 
         task.signals.finished.connect(drain)
         task.signals.failed.connect(drain)
         self._making = task
         self.busy_changed.emit()
-        ctx.runner.start(task)
+        self._writes.start(task)  # after the part's figures are stored
         return True
 
     def _made(self, made: MadeDocument) -> None:
@@ -868,16 +924,12 @@ class QuickOrderViewModel(QObject):
     def _email_link(self, made: MadeDocument) -> None:
         """Reuse the invoice delivery: a Stripe Checkout link, then the email with the PDF."""
         delivery = self._delivery or InvoiceDeliveryViewModel(self._ctx)
-        found = self._ctx.notifier.attempt(lambda: self._invoice(made.id))
-        if found is None:
-            return
-        delivery.set_invoice(found)
-        if delivery.create_link() is not None:
-            delivery.email_invoice()
 
-    def _invoice(self, invoice_id: int) -> invoice_service.InvoiceView:
-        with self._ctx.db.session() as s:
-            return invoice_service.get_invoice(s, invoice_id)
+        def read(found: invoice_service.InvoiceView) -> None:
+            delivery.set_invoice(found)
+            delivery.create_link_and_email()
+
+        self._write(lambda s: invoice_service.get_invoice(s, made.id), read)
 
     def close(self) -> None:
         """Stop every timer, slice and search (the screen is going away)."""
@@ -886,6 +938,7 @@ class QuickOrderViewModel(QObject):
         self.batch.cancel_all()
         self._searches.cancel_all()
         self._searches.wait()
+        self._writes.wait()  # what was asked is written (a removed part's upload deleted)
         if self._work_dir is not None:
             shutil.rmtree(self._work_dir, ignore_errors=True)
             self._work_dir = None

@@ -96,6 +96,7 @@ class InvoiceDeliveryView(QFrame):
         layout.addWidget(self.note)
 
         vm.changed.connect(self.sync)
+        vm.pdf_ready.connect(self._pdf_ready)
         self.sync()
 
     def sync(self) -> None:
@@ -156,7 +157,9 @@ class InvoiceDeliveryView(QFrame):
         self.vm.email_invoice()
 
     def _open_pdf(self) -> None:
-        url = self.vm.open_pdf()
+        self.vm.open_pdf()  # `pdf_ready` brings the link once the PDF is stored
+
+    def _pdf_ready(self, url: str) -> None:
         if url and not self.open_url(QUrl(url)):
             # Nothing on this machine opens PDFs: say where the file is, offer a copy.
             self.no_viewer = NoViewerDialog(self.vm, self)

@@ -306,6 +306,7 @@ class SettingsPanel(QFrame):
             field.refusal_changed.connect(self._show_refusal)
         self.apply_all.clicked.connect(lambda: self._key and vm.apply_to_all(self._key))
         vm.catalog_changed.connect(self._fill_catalog)
+        vm.catalog_loading_changed.connect(lambda _loading: self._fill_catalog())
         self._fill_catalog()
 
     def _show_refusal(self, _refusal: str) -> None:
@@ -328,6 +329,7 @@ class SettingsPanel(QFrame):
         ):
             combo.blockSignals(True)
             combo.clear()
+            combo.setPlaceholderText("Reading…" if self.vm.catalog_loading else "")
             for name, row_id in rows:
                 combo.addItem(name, row_id)
             combo.blockSignals(False)
@@ -478,7 +480,13 @@ class TotalsPanel(QFrame):
         box.addWidget(self.blocked)
         self.make_quote.clicked.connect(vm.make_quote)
         self.make_invoice.clicked.connect(vm.make_invoice)
-        for signal in (vm.totals_changed, vm.client_changed, vm.busy_changed, vm.part_changed):
+        for signal in (
+            vm.totals_changed,
+            vm.client_changed,
+            vm.busy_changed,
+            vm.part_changed,
+            vm.catalog_loading_changed,
+        ):
             signal.connect(self.sync)
         self.sync()
 

@@ -67,6 +67,9 @@ class OpeningRow(QWidget):
         self.bar.setFixedHeight(6)
         row.addWidget(self.label)
         row.addWidget(self.bar, 1)
+        keep_room = self.sizePolicy()  # showing it never moves the buttons under the pointer
+        keep_room.setRetainSizeWhenHidden(True)
+        self.setSizePolicy(keep_room)
         self.setVisible(False)
 
 
@@ -74,9 +77,26 @@ def _show_opening(dialog: QDialog, opening: OpeningRow, busy: list[QWidget]) -> 
     """Say the counter is opening and draw it now: the window is built on this thread next."""
     for widget in busy:
         widget.setEnabled(False)
+    opening.label.setText("Opening PrintDesk…")
     opening.setVisible(True)
     dialog.repaint()
     QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+
+
+def _show_busy(
+    dialog: QDialog, vm: AuthViewModel, opening: OpeningRow, busy: list[QWidget], doing: str
+) -> None:
+    """While the password is checked (or the shop set up) the row says so and the form waits.
+    Signed in, the dialog closes: whoever opened the counter on `signed_in` has done so."""
+    if vm.actor is not None:
+        if not doing:
+            dialog.accept()
+        return
+    for widget in busy:
+        widget.setEnabled(not doing)
+    if doing:
+        opening.label.setText(doing)
+    opening.setVisible(bool(doing))
 
 
 def _error_label() -> ReservedMessage:
@@ -119,18 +139,23 @@ class SignInDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         vm.error_changed.connect(self._show_error)
+        vm.busy_changed.connect(
+            lambda doing: _show_busy(
+                self, vm, self.opening, [self.email, self.password, self.buttons], doing
+            )
+        )
+        # Queued: whoever opens the counter on `signed_in` does so before the dialog closes.
         self.email.setFocus()
-
-    def _show_error(self, message: str) -> None:
-        self.error.show_message(message)
 
     def show_opening(self) -> None:
         _show_opening(self, self.opening, [self.email, self.password, self.buttons])
 
     def _submit(self) -> None:
-        if self.vm.sign_in(self.email.text(), self.password.text()) is not None:
-            self.accept()
-        else:
+        self.vm.sign_in(self.email.text(), self.password.text())
+
+    def _show_error(self, message: str) -> None:
+        self.error.show_message(message)
+        if message:
             self.password.selectAll()
             self.password.setFocus()
 
@@ -212,6 +237,9 @@ class SetupDialog(QDialog):
         layout.addWidget(buttons)
         vm.error_changed.connect(self._show_error)
         vm.checked.connect(self._show_check)
+        vm.busy_changed.connect(
+            lambda doing: _show_busy(self, vm, self.opening, [self.buttons], doing)
+        )
         self.shop_name.setFocus()
         vm.find_slicer()
 
@@ -307,8 +335,7 @@ class SetupDialog(QDialog):
         super().closeEvent(event)
 
     def _submit(self) -> None:
-        if self.vm.set_up(self._form()) is not None:
-            self.accept()
+        self.vm.set_up(self._form())
 
     def _form(self) -> ShopSetup:
         return ShopSetup(

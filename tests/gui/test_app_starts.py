@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
 from pytestqt.qtbot import QtBot
 
@@ -14,6 +15,7 @@ from core.services import settings, users
 from desktop.app import build_main_window
 from desktop.viewmodels.auth import AuthViewModel
 from desktop.views.sign_in import SetupDialog, SignInDialog
+from tests.gui.shots import keep_shot
 
 
 def _settings(tmp_path: Path) -> QSettings:
@@ -48,6 +50,7 @@ def test_first_start_sets_up_the_shop_and_its_admin(qtbot: QtBot, database: Data
     assert admin.role is Role.ADMIN and not vm.needs_setup()
 
 
+@pytest.mark.no_gui_thread_sql
 def test_sign_in_refuses_a_wrong_password(qtbot: QtBot, database: Database, admin: Actor) -> None:
     with database.session() as s:
         users.add_user(s, admin, "sam@shop.example", "Sam", Role.STAFF, "password123")
@@ -60,7 +63,12 @@ def test_sign_in_refuses_a_wrong_password(qtbot: QtBot, database: Database, admi
     qtbot.keyClicks(dialog.password, "wrong password")
     sign_in_at = dialog.ok.mapToGlobal(QPoint(0, 0))
     qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    assert dialog.opening.isVisible() and not dialog.ok.isEnabled()  # checking, off the GUI thread
+    assert dialog.opening.label.text() == "Checking your password…"
+    keep_shot(dialog, "sign_in_checking.png")
+    qtbot.waitUntil(lambda: dialog.error.text() == "Wrong email or password.")
     assert dialog.error.text() == "Wrong email or password." and dialog.error.isVisible()
+    assert not dialog.opening.isVisible() and dialog.ok.isEnabled()
     assert dialog.ok.mapToGlobal(QPoint(0, 0)) == sign_in_at  # its room was kept
     assert vm.actor is None
     dialog.password.clear()
@@ -70,6 +78,7 @@ def test_sign_in_refuses_a_wrong_password(qtbot: QtBot, database: Database, admi
     assert vm.actor is not None and not vm.actor.is_admin
 
 
+@pytest.mark.no_gui_thread_sql
 def test_main_window_remembers_the_last_screen(
     qtbot: QtBot, database: Database, admin: Actor, tmp_path: Path
 ) -> None:
@@ -91,6 +100,7 @@ def test_main_window_remembers_the_last_screen(
     assert again.buttons["invoices"].isChecked()
 
 
+@pytest.mark.no_gui_thread_sql
 def test_a_payment_at_another_counter_shows_here(
     qtbot: QtBot, database: Database, admin: Actor, tmp_path: Path
 ) -> None:

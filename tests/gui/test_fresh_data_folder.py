@@ -56,19 +56,21 @@ def test_the_first_model_in_a_new_data_folder_is_stored_and_sliced(
     qtbot: QtBot, new_shop: Database, data_dir: Path, tmp_path: Path
 ) -> None:
     auth = AuthViewModel(new_shop)
-    actor = auth.set_up(
-        ShopSetup(
-            shop_name="Fresh Prints",
-            tax_id="",
-            email="",
-            phone="",
-            address="",
-            admin_name="Ada",
-            admin_email="ada@fresh.example",
-            password="long enough",
-            password_again="long enough",
+    with qtbot.waitSignal(auth.signed_in, timeout=30_000) as signed_in:  # off the GUI thread
+        auth.set_up(
+            ShopSetup(
+                shop_name="Fresh Prints",
+                tax_id="",
+                email="",
+                phone="",
+                address="",
+                admin_name="Ada",
+                admin_email="ada@fresh.example",
+                password="long enough",
+                password_again="long enough",
+            )
         )
-    )
+    actor = signed_in.args[0] if signed_in.args else None
     assert actor is not None, auth.error
     settings = QSettings(str(tmp_path / "printdesk.ini"), QSettings.Format.IniFormat)
     window = build_main_window(new_shop, actor, settings=settings)

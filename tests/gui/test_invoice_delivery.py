@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -102,8 +103,22 @@ def open_invoice(
 # -- the view model ------------------------------------------------------------------------
 
 
+def done(qtbot: QtBot, signal: Any, start: Callable[[], bool]) -> Any:
+    """Start a delivery call (it runs off the GUI thread) and wait for what it brings."""
+    with qtbot.waitSignal(signal, timeout=30_000) as got:
+        assert start()
+    return got.args[0]
+
+
+def settled(qtbot: QtBot, delivery: Any, start: Callable[[], bool]) -> bool:
+    """Start a delivery call and wait until the card is no longer busy; what start said."""
+    started = start()
+    qtbot.waitUntil(lambda: not delivery.busy, timeout=30_000)
+    return started
+
+
 def test_a_link_is_made_then_reused(
-    database: Database, staff: Actor, gateway: StripeGateway, storage: LocalStorage
+    qtbot: QtBot, database: Database, staff: Actor, gateway: StripeGateway, storage: LocalStorage
 ) -> None:
     vm, notices = open_invoice(database, staff, services(gateway, storage))
     delivery = vm.delivery
@@ -112,7 +127,7 @@ def test_a_link_is_made_then_reused(
     assert delivery.state_text == "No payment link yet"
     assert delivery.can_create_link and not delivery.can_copy_link
 
-    link = delivery.create_link()
+    link = done(qtbot, delivery.link_made, delivery.create_link)
     assert link is not None and not link.reused
     assert delivery.link_state is LinkState.OPEN
     assert delivery.payment_url == link.url
@@ -125,7 +140,7 @@ def test_a_link_is_made_then_reused(
     assert invoice.stripe_session_id == link.session_id
     assert "ready, open until" in notices.texts[-1]
 
-    again = delivery.create_link()
+    again = done(qtbot, delivery.link_made, delivery.create_link)
     assert again is not None and again.reused
     assert again.url == link.url and again.session_id == link.session_id
     assert "lasts until" in notices.texts[-1]
@@ -133,24 +148,32 @@ def test_a_link_is_made_then_reused(
 
 
 def test_without_a_stripe_key_it_says_where_to_set_one(
-    database: Database, staff: Actor, storage: LocalStorage, mailbox: tuple[Mailbox, int]
+    qtbot: QtBot,
+    database: Database,
+    staff: Actor,
+    storage: LocalStorage,
+    mailbox: tuple[Mailbox, int],
 ) -> None:
     no_key = StripeGateway(None)
     delivery_services = DeliveryServices(
         stripe=lambda: no_key, storage=lambda: storage, mail=lambda: smtp(mailbox[1])
     )
     vm, notices = open_invoice(database, staff, delivery_services)
-    assert vm.delivery.create_link() is None
+    made: list[object] = []
+    vm.delivery.link_made.connect(made.append)
+    settled(qtbot, vm.delivery, vm.delivery.create_link)
+    assert made == []  # no link came back
     assert [n.level for n in notices.all] == [Level.WARNING]
     assert "STRIPE_SECRET_KEY" in notices.texts[0] or "Stripe" in notices.texts[0]
     assert vm.delivery.link_state is LinkState.NONE
     # Nothing else is held back: the PDF and the email still work.
     assert vm.delivery.can_email and vm.delivery.can_open_pdf and not vm.delivery.busy
-    assert vm.delivery.email_invoice() is not None
+    assert done(qtbot, vm.delivery.emailed, vm.delivery.email_invoice) is not None
     assert len(mailbox[0].delivered) == 1
 
 
 def test_email_carries_the_stored_pdf_and_the_open_link(
+    qtbot: QtBot,
     database: Database,
     staff: Actor,
     gateway: StripeGateway,
@@ -159,10 +182,10 @@ def test_email_carries_the_stored_pdf_and_the_open_link(
 ) -> None:
     box, port = mailbox
     vm, notices = open_invoice(database, staff, services(gateway, storage, port))
-    link = vm.delivery.create_link()
+    link = done(qtbot, vm.delivery.link_made, vm.delivery.create_link)
     assert link is not None
 
-    sent = vm.delivery.email_invoice()
+    sent = done(qtbot, vm.delivery.emailed, vm.delivery.email_invoice)
     assert sent is not None and sent.to == "ada@example.com"
     assert len(box.delivered) == 1
     message = box.delivered[0].message()
@@ -183,10 +206,13 @@ def test_email_carries_the_stored_pdf_and_the_open_link(
 
 
 def test_mail_not_set_up_or_down_is_said_plainly(
-    database: Database, staff: Actor, gateway: StripeGateway, storage: LocalStorage
+    qtbot: QtBot, database: Database, staff: Actor, gateway: StripeGateway, storage: LocalStorage
 ) -> None:
     vm, notices = open_invoice(database, staff, services(gateway, storage))
-    assert vm.delivery.email_invoice() is None
+    sent: list[object] = []
+    vm.delivery.emailed.connect(sent.append)
+    settled(qtbot, vm.delivery, vm.delivery.email_invoice)
+    assert sent == []  # nothing was sent
     assert notices.all[-1].level is Level.WARNING
     assert notices.texts[-1].startswith("Email is not set up")
 
@@ -195,17 +221,19 @@ def test_mail_not_set_up_or_down_is_said_plainly(
         stripe=lambda: gateway, storage=lambda: storage, mail=lambda: smtp(dead)
     )
     vm2, notices2 = open_invoice(database, staff, down)
-    assert vm2.delivery.email_invoice() is None
+    vm2.delivery.emailed.connect(sent.append)
+    settled(qtbot, vm2.delivery, vm2.delivery.email_invoice)
+    assert sent == []
     assert notices2.all[-1].level is Level.WARNING
     assert f"127.0.0.1:{dead}" in notices2.texts[-1]
     assert not vm2.delivery.busy and vm2.delivery.can_email
 
 
 def test_open_pdf_stores_it_and_hands_back_a_local_file(
-    database: Database, staff: Actor, gateway: StripeGateway, storage: LocalStorage
+    qtbot: QtBot, database: Database, staff: Actor, gateway: StripeGateway, storage: LocalStorage
 ) -> None:
     vm, _ = open_invoice(database, staff, services(gateway, storage))
-    url = vm.delivery.open_pdf()
+    url = done(qtbot, vm.delivery.pdf_ready, vm.delivery.open_pdf)
     assert url.startswith("file://") and "token=" not in url
     path = Path(vm.delivery.pdf_path)
     assert path.is_file() and path.read_bytes().startswith(b"%PDF")
@@ -236,7 +264,7 @@ def test_expired_link_and_unsaved_edits(
     vm.set_notes("Collect on Friday")
     assert vm.delivery.blocked_reason == "Save your changes first."
     assert not vm.delivery.can_create_link and not vm.delivery.can_email
-    assert vm.delivery.create_link() is None
+    assert not vm.delivery.create_link()  # refused at once: nothing started
     assert notices.texts[-1] == "Save your changes first."
 
 
@@ -276,7 +304,8 @@ def test_create_then_copy_puts_the_link_on_the_clipboard(
     assert card.create_button.isEnabled() and not card.copy_button.isEnabled()
     QGuiApplication.clipboard().clear()
 
-    qtbot.mouseClick(card.create_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(vm.delivery.link_made, timeout=30_000):
+        qtbot.mouseClick(card.create_button, Qt.MouseButton.LeftButton)
     assert vm.delivery.link_state is LinkState.OPEN
     assert card.copy_button.isEnabled()
     assert card.state.text().startswith("Open until ")
@@ -295,6 +324,7 @@ def test_create_then_copy_puts_the_link_on_the_clipboard(
 
     card.open_url = record
     qtbot.mouseClick(card.pdf_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(opened) == 1, timeout=30_000)  # stored off the GUI thread
     assert len(opened) == 1 and opened[0].isLocalFile()
     assert Path(opened[0].toLocalFile()).is_file()
 
@@ -402,17 +432,20 @@ def test_the_quote_editor_makes_the_pdf_and_emails_the_quote(
 
     card.open_url = viewer
     qtbot.mouseClick(card.pdf_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(opened) == 1, timeout=30_000)  # stored off the GUI thread
     assert len(opened) == 1
     pdf = Path(opened[0].toLocalFile())
     assert pdf.name == "QT-0001.pdf" and pdf.read_bytes().startswith(b"%PDF")
     assert storage.get(PDFS, "quotes/QT-0001.pdf") == pdf.read_bytes()
 
+    qtbot.waitUntil(lambda: card.email_button.isEnabled())  # the PDF's call has answered
     qtbot.mouseClick(card.email_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(box.delivered) == 1)
     message = box.delivered[0].message()
     assert "QT-0001" in str(message["Subject"])
     attachments = [part.get_filename() for part in message.iter_attachments()]
     assert attachments == ["QT-0001.pdf"]
+    qtbot.waitUntil(lambda: not vm.delivery.busy)  # the call answers after the server has it
     assert notices.texts[-1].startswith("QT-0001 emailed to ")
     with database.session() as s:
         assert quotes.get_quote(s, quote.id).status is QuoteStatus.PENDING  # sent, awaiting

@@ -49,6 +49,7 @@ WAIT_MS = 60_000
 def window(qtbot: QtBot, ctx: AppContext, tmp_path: Path) -> Iterator[MainWindow]:
     """The main window on Quick order (with the real Files screen beside it), no slicer."""
     page = QuickOrderPage(QuickOrderViewModel(ctx, batch=SliceBatch(lambda: None)))
+    qtbot.waitUntil(lambda: not page.vm.catalog_loading)  # printers and materials read
     pages: dict[str, QWidget] = {s.key: PlaceholderPage(s.title, "") for s in SCREENS}
     pages["quick-order"] = page
     pages["files"] = build_files_page(ctx)
@@ -91,6 +92,7 @@ def settled(page: QuickOrderPage) -> bool:
     return all(not p.busy for p in page.vm.parts) and bool(page.vm.parts)
 
 
+@pytest.mark.no_gui_thread_sql
 def test_ctrl_o_opens_the_chooser_whatever_has_focus(qtbot: QtBot, window: MainWindow) -> None:
     page = quick(window)
     rail = window.buttons["quick-order"]
@@ -113,6 +115,7 @@ def test_ctrl_o_opens_the_chooser_whatever_has_focus(qtbot: QtBot, window: MainW
     assert page.vm.parts[0].source == CUBE
 
 
+@pytest.mark.no_gui_thread_sql
 def test_ctrl_o_on_the_files_screen_asks_for_the_document_first(
     qtbot: QtBot, window: MainWindow, ctx: AppContext
 ) -> None:
@@ -126,6 +129,7 @@ def test_ctrl_o_on_the_files_screen_asks_for_the_document_first(
     assert files.document_edit.hasFocus()  # type: ignore[attr-defined]
 
 
+@pytest.mark.no_gui_thread_sql
 def test_ctrl_q_asks_before_dropping_parts_and_quits_when_told(
     qtbot: QtBot, window: MainWindow
 ) -> None:
@@ -150,6 +154,7 @@ def test_ctrl_q_asks_before_dropping_parts_and_quits_when_told(
     qtbot.waitUntil(lambda: not window.isVisible())
 
 
+@pytest.mark.no_gui_thread_sql
 def test_ctrl_q_quits_at_once_with_nothing_unfinished(qtbot: QtBot, window: MainWindow) -> None:
     page = quick(window)
     qtbot.keyClick(page.parts, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
@@ -157,6 +162,7 @@ def test_ctrl_q_quits_at_once_with_nothing_unfinished(qtbot: QtBot, window: Main
     assert window.close_prompt is None
 
 
+@pytest.mark.no_gui_thread_sql
 def test_a_new_shop_prints_in_pla(qtbot: QtBot, window: MainWindow) -> None:
     page = quick(window)
     (key,) = page.vm.add_files([CUBE])
@@ -167,6 +173,7 @@ def test_a_new_shop_prints_in_pla(qtbot: QtBot, window: MainWindow) -> None:
     assert part.quote.plan.material_name == "PLA"
 
 
+@pytest.mark.no_gui_thread_sql
 def test_client_search_by_keyboard_and_a_fresh_screen_after_the_invoice(
     qtbot: QtBot, window: MainWindow, database: Database
 ) -> None:
@@ -207,6 +214,7 @@ def test_client_search_by_keyboard_and_a_fresh_screen_after_the_invoice(
     assert page.totals.blocked.text() == "Choose the client first."
 
 
+@pytest.mark.no_gui_thread_sql
 def test_a_new_file_is_selected_and_scrolled_into_view(qtbot: QtBot, window: MainWindow) -> None:
     page = quick(window)
     page.vm.add_files([EMPTY] * 9)
@@ -221,11 +229,13 @@ def test_a_new_file_is_selected_and_scrolled_into_view(qtbot: QtBot, window: Mai
     assert row.property("selected") == "true"
 
 
+@pytest.mark.no_gui_thread_sql
 def test_an_inch_part_waits_on_its_card_for_the_units_choice(
     qtbot: QtBot, window: MainWindow, database: Database
 ) -> None:
     page, vm = quick(window), quick(window).vm
     vm.set_client(make_client(database))
+    qtbot.waitUntil(lambda: vm.client is not None)  # read off the GUI thread
     (key,) = vm.add_files([INCHES])
     part = vm.part(key)
     assert part is not None
@@ -253,6 +263,7 @@ def test_an_inch_part_waits_on_its_card_for_the_units_choice(
     assert second.quote.price.line_total > part.quote.price.line_total
 
 
+@pytest.mark.no_gui_thread_sql
 def test_an_open_shell_has_a_repair_button_that_closes_it(
     qtbot: QtBot, window: MainWindow, tmp_path: Path
 ) -> None:
@@ -280,6 +291,7 @@ def test_an_open_shell_has_a_repair_button_that_closes_it(
     assert not any("Repair" in label.text() for label in page.viewer.check_labels)
 
 
+@pytest.mark.no_gui_thread_sql
 def test_repair_says_when_it_cannot_close_a_shell(qtbot: QtBot, window: MainWindow) -> None:
     page, vm = quick(window), quick(window).vm
     (key,) = vm.add_files([WALLHOLE])
@@ -295,6 +307,7 @@ def test_repair_says_when_it_cannot_close_a_shell(qtbot: QtBot, window: MainWind
     assert not page.viewer.repair.isVisible()
 
 
+@pytest.mark.no_gui_thread_sql
 def test_a_sound_part_offers_no_repair(qtbot: QtBot, window: MainWindow) -> None:
     page = quick(window)
     page.vm.add_files([CUBE])
@@ -303,11 +316,13 @@ def test_a_sound_part_offers_no_repair(qtbot: QtBot, window: MainWindow) -> None
     assert not any("Repair" in label.text() for label in page.viewer.check_labels)
 
 
+@pytest.mark.no_gui_thread_sql
 def test_a_3mf_of_several_objects_becomes_one_part_per_object(
     qtbot: QtBot, window: MainWindow, database: Database
 ) -> None:
     page, vm = quick(window), quick(window).vm
     vm.set_client(make_client(database))
+    qtbot.waitUntil(lambda: vm.client is not None)  # read off the GUI thread
     page.add_dropped_files([PYRAMIDS])
     qtbot.waitUntil(lambda: len(vm.parts) == 9 and settled(page), timeout=WAIT_MS)
     names = [p.filename for p in vm.parts]
@@ -331,6 +346,7 @@ def test_a_3mf_of_several_objects_becomes_one_part_per_object(
     assert printer is not None and job.printer_id == printer.id
 
 
+@pytest.mark.no_gui_thread_sql
 def test_numbers_out_of_range_are_refused_with_a_message(qtbot: QtBot, window: MainWindow) -> None:
     page, vm = quick(window), quick(window).vm
     (key,) = vm.add_files([CUBE])
@@ -366,6 +382,7 @@ def test_numbers_out_of_range_are_refused_with_a_message(qtbot: QtBot, window: M
     qtbot.waitUntil(lambda: part.stage is PartStage.PRICED, timeout=WAIT_MS)
 
 
+# Not yet no_gui_thread_sql: the document editor it opens still reads on the GUI thread.
 def test_quitting_with_unsaved_editor_changes_asks_first(
     qtbot: QtBot, ctx: AppContext, database: Database, tmp_path: Path
 ) -> None:
@@ -387,6 +404,7 @@ def test_quitting_with_unsaved_editor_changes_asks_first(
     qtbot.waitUntil(lambda: not main.isVisible())
 
 
+@pytest.mark.no_gui_thread_sql
 @needs_cura
 def test_every_object_of_the_3mf_is_sliced_by_curaengine(qtbot: QtBot, ctx: AppContext) -> None:
     vm = QuickOrderViewModel(ctx, reslice_delay_ms=50)

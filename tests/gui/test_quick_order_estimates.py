@@ -24,10 +24,13 @@ from tests.factories import make_client
 from tests.gui.test_quick_order_vm import CUBE, WALLHOLE
 from workers.slicing_batch import SliceBatch
 
+pytestmark = pytest.mark.no_gui_thread_sql
+
 
 @pytest.fixture
-def vm(ctx: AppContext) -> Iterator[QuickOrderViewModel]:
+def vm(qtbot: QtBot, ctx: AppContext) -> Iterator[QuickOrderViewModel]:
     model = QuickOrderViewModel(ctx, batch=SliceBatch(lambda: None), reslice_delay_ms=0)
+    qtbot.waitUntil(lambda: not model.catalog_loading)  # printers and materials read
     yield model
     model.close()
     model.batch.wait()
@@ -44,6 +47,7 @@ def test_estimated_parts_are_marked_and_confirmed_before_the_invoice(
     qtbot: QtBot, vm: QuickOrderViewModel, database: Database
 ) -> None:
     vm.set_client(make_client(database))
+    qtbot.waitUntil(lambda: vm.client is not None)  # read off the GUI thread
     vm.add_files([CUBE, WALLHOLE])
     qtbot.waitUntil(lambda: all(p.stage is PartStage.PRICED for p in vm.parts), timeout=60_000)
     assert [estimate_badge(p) for p in vm.parts] == [ESTIMATE_BADGE, ESTIMATE_BADGE]

@@ -39,10 +39,13 @@ from tests.gui.test_quick_order_vm import (
 )
 from workers.slicing_batch import SliceBatch
 
+pytestmark = pytest.mark.no_gui_thread_sql
+
 
 @pytest.fixture
 def window(qtbot: QtBot, ctx: AppContext, tmp_path: Path) -> Iterator[MainWindow]:
     page = QuickOrderPage(QuickOrderViewModel(ctx, reslice_delay_ms=50))
+    qtbot.waitUntil(lambda: not page.vm.catalog_loading)  # printers and materials read
     pages: dict[str, QWidget] = {s.key: PlaceholderPage(s.title, "") for s in SCREENS}
     pages["quick-order"] = page
     shell = make_shell(tmp_path)
@@ -76,6 +79,36 @@ def test_empty_screen_says_what_to_do(qtbot: QtBot, window: MainWindow) -> None:
     assert page.totals.blocked.text() == "Choose the client first."
     assert not page.totals.make_quote.isEnabled()
     shot(window, "quick_order_empty.png")
+
+
+def test_the_choices_say_they_are_read_while_they_load(qtbot: QtBot, ctx: AppContext) -> None:
+    """The printers and materials are read off the GUI thread: until they come, the screen
+    says so, and a part added meanwhile takes the shop's defaults once they arrive."""
+    page = QuickOrderPage(QuickOrderViewModel(ctx, batch=SliceBatch(lambda: None)))
+    qtbot.addWidget(page)
+    vm = page.vm
+    try:
+        assert vm.catalog_loading
+        assert page.totals.blocked.text() == "Reading the printers and materials…"
+        assert page.settings.printer.placeholderText() == "Reading…"
+        assert page.settings.printer.count() == 0
+        page.resize(1200, 760)
+        page.show()
+        qtbot.waitExposed(page)
+        shot(page, "quick_order_loading.png")
+        (key,) = vm.add_files([CUBE])
+        qtbot.waitUntil(lambda: not vm.catalog_loading)
+        assert page.totals.blocked.text() == "Choose the client first."
+        assert [page.settings.printer.itemText(i) for i in range(page.settings.printer.count())]
+        part = vm.part(key)
+        assert part is not None
+        qtbot.waitUntil(lambda: part.stage is PartStage.PRICED, timeout=60_000)
+        assert part.choices.printer_id == vm.printers[0].id
+        assert part.choices.material_id is not None
+    finally:
+        vm.close()
+        vm.batch.wait()
+        page.close()
 
 
 @needs_cura
@@ -148,6 +181,7 @@ def test_without_a_slicer_the_screen_says_estimate(
     qtbot: QtBot, ctx: AppContext, database: Database, tmp_path: Path
 ) -> None:
     page = QuickOrderPage(QuickOrderViewModel(ctx, batch=SliceBatch(lambda: None)))
+    qtbot.waitUntil(lambda: not page.vm.catalog_loading)  # printers and materials read
     pages: dict[str, QWidget] = {s.key: PlaceholderPage(s.title, "") for s in SCREENS}
     pages["quick-order"] = page
     main = MainWindow(make_shell(tmp_path), pages, ctx.notifier)
@@ -181,6 +215,7 @@ def estimating(
 ) -> Iterator[tuple[MainWindow, QuickOrderPage]]:
     """The screen with no slicer: parts price from their volume at once (no CuraEngine run)."""
     page = QuickOrderPage(QuickOrderViewModel(ctx, batch=SliceBatch(lambda: None)))
+    qtbot.waitUntil(lambda: not page.vm.catalog_loading)  # printers and materials read
     pages: dict[str, QWidget] = {s.key: PlaceholderPage(s.title, "") for s in SCREENS}
     pages["quick-order"] = page
     main = MainWindow(make_shell(tmp_path), pages, ctx.notifier)
@@ -249,6 +284,7 @@ def test_ctrl_shift_enter_makes_the_invoice(
     _, page = estimating
     vm = page.vm
     vm.set_client(make_client(database))
+    qtbot.waitUntil(lambda: vm.client is not None)  # read off the GUI thread
     (key,) = vm.add_files([CUBE])
     part = vm.part(key)
     assert part is not None

@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -49,8 +50,9 @@ needs_cura = pytest.mark.skipif(
 
 
 @pytest.fixture
-def vm(ctx: AppContext) -> Iterator[QuickOrderViewModel]:
+def vm(qtbot: QtBot, ctx: AppContext) -> Iterator[QuickOrderViewModel]:
     model = QuickOrderViewModel(ctx, reslice_delay_ms=50)
+    qtbot.waitUntil(lambda: not model.catalog_loading)  # printers and materials read
     yield model
     model.close()
     model.batch.wait()
@@ -58,6 +60,26 @@ def vm(ctx: AppContext) -> Iterator[QuickOrderViewModel]:
 
 def _settled(part: OrderPart) -> bool:
     return part.stage in (PartStage.PRICED, PartStage.FAILED, PartStage.REFUSED)
+
+
+def choose_client(qtbot: QtBot, vm: QuickOrderViewModel, client_id: int) -> None:
+    """The client is read off the GUI thread: wait for it."""
+    vm.set_client(client_id)
+    qtbot.waitUntil(lambda: vm.client is not None and vm.client.id == client_id)
+
+
+def stored_meta(qtbot: QtBot, database: Database, tmp_id: int, key: str) -> Any:
+    """The upload's metadata ``key``, once the write behind the GUI has landed."""
+
+    def meta() -> dict[str, Any]:
+        with database.session() as s:
+            found: dict[str, Any] = s.scalars(
+                select(TmpFile.metadata_).where(TmpFile.id == tmp_id)
+            ).one()
+            return found
+
+    qtbot.waitUntil(lambda: key in meta())
+    return meta()[key]
 
 
 def wait_priced(qtbot: QtBot, vm: QuickOrderViewModel) -> None:
@@ -71,6 +93,7 @@ def tmp_count(database: Database) -> int:
         return s.scalar(select(func.count()).select_from(TmpFile)) or 0
 
 
+@pytest.mark.no_gui_thread_sql
 def test_defaults_are_the_first_active_printer_and_pla(vm: QuickOrderViewModel) -> None:
     choices = vm.default_choices()
     assert choices.printer_id == vm.printers[0].id
@@ -83,6 +106,7 @@ def test_defaults_are_the_first_active_printer_and_pla(vm: QuickOrderViewModel) 
     )
 
 
+@pytest.mark.no_gui_thread_sql
 def test_a_refused_file_shows_why_and_stores_nothing(
     qtbot: QtBot, vm: QuickOrderViewModel, database: Database, storage: LocalStorage
 ) -> None:
@@ -97,6 +121,7 @@ def test_a_refused_file_shows_why_and_stores_nothing(
     assert vm.blocked_reason == "Choose the client first."
 
 
+@pytest.mark.no_gui_thread_sql
 def test_a_file_that_is_not_a_model_is_refused_by_name(
     vm: QuickOrderViewModel, tmp_path: Path
 ) -> None:
@@ -108,6 +133,7 @@ def test_a_file_that_is_not_a_model_is_refused_by_name(
     assert part.reason == "Only STL, OBJ and 3MF files can be printed."
 
 
+@pytest.mark.no_gui_thread_sql
 @needs_cura
 def test_dropped_files_are_priced_by_curaengine_and_move_with_infill(
     qtbot: QtBot, vm: QuickOrderViewModel, database: Database
@@ -127,9 +153,7 @@ def test_dropped_files_are_priced_by_curaengine_and_move_with_infill(
     # the slice is kept with the upload
     assert cube.tmp is not None
     tmp_id = cube.tmp.id
-    with database.session() as s:
-        meta = s.scalars(select(TmpFile.metadata_).where(TmpFile.id == tmp_id)).one()
-    assert meta["slice"]["engine"].startswith("CuraEngine")
+    assert stored_meta(qtbot, database, tmp_id, "slice")["engine"].startswith("CuraEngine")
 
     vm.set_choice(cube.key, "infill_percent", 80)
     assert cube.stage is PartStage.WAITING and cube.quote is None
@@ -147,6 +171,7 @@ def test_dropped_files_are_priced_by_curaengine_and_move_with_infill(
     assert cube.quote.item_input().quantity == Decimal(3)
 
 
+@pytest.mark.no_gui_thread_sql
 @needs_cura
 def test_apply_to_all_copies_settings_but_not_quantity(
     qtbot: QtBot, vm: QuickOrderViewModel
@@ -165,6 +190,7 @@ def test_apply_to_all_copies_settings_but_not_quantity(
     assert other.quote is not None and other.quote.price.quantity == 3
 
 
+@pytest.mark.no_gui_thread_sql
 @needs_cura
 def test_an_invoice_takes_the_files_and_leaves_no_tmp_copy(
     qtbot: QtBot, vm: QuickOrderViewModel, database: Database, storage: LocalStorage
@@ -172,7 +198,7 @@ def test_an_invoice_takes_the_files_and_leaves_no_tmp_copy(
     client_id = make_client(database)
     (key,) = vm.add_files([CUBE])
     wait_priced(qtbot, vm)
-    vm.set_client(client_id)
+    choose_client(qtbot, vm, client_id)
     part = vm.part(key)
     assert part is not None and part.quote is not None
     price = part.quote.price.line_total
@@ -200,12 +226,13 @@ def test_an_invoice_takes_the_files_and_leaves_no_tmp_copy(
     assert vm.parts == []
 
 
+@pytest.mark.no_gui_thread_sql
 @needs_cura
 def test_a_quote_keeps_the_orientation_chosen(
     qtbot: QtBot, vm: QuickOrderViewModel, database: Database
 ) -> None:
     client_id = make_client(database)
-    vm.set_client(client_id)
+    choose_client(qtbot, vm, client_id)
     (key,) = vm.add_files([CUBE])
     wait_priced(qtbot, vm)
     vm.lay_flat(key, [1.0, 0.0, 0.0])  # the cube's +x face down
@@ -222,6 +249,7 @@ def test_a_quote_keeps_the_orientation_chosen(
     assert quote.items[0].description.startswith("20mm-xyz-cube.stl")
 
 
+@pytest.mark.no_gui_thread_sql
 def test_inch_file_rescales_with_one_click(qtbot: QtBot, vm: QuickOrderViewModel) -> None:
     (key,) = vm.add_files([INCHES])
     part = vm.part(key)
@@ -238,6 +266,7 @@ def test_inch_file_rescales_with_one_click(qtbot: QtBot, vm: QuickOrderViewModel
     vm.cancel(key)
 
 
+@pytest.mark.no_gui_thread_sql
 @needs_cura
 def test_an_invoice_can_go_out_with_its_stripe_link(
     qtbot: QtBot,
@@ -251,12 +280,13 @@ def test_an_invoice_can_go_out_with_its_stripe_link(
     delivery = InvoiceDeliveryViewModel(ctx, services=services(gateway, storage, port))
     vm = QuickOrderViewModel(ctx, delivery=delivery, reslice_delay_ms=50)
     try:
-        vm.set_client(make_client(database, "Ada Lovelace", "ada@example.com"))
+        choose_client(qtbot, vm, make_client(database, "Ada Lovelace", "ada@example.com"))
         vm.add_files([CUBE])
         wait_priced(qtbot, vm)
         vm.email_link = True
         with qtbot.waitSignal(vm.document_made, timeout=60_000) as made:
             vm.make_invoice()
+        qtbot.waitUntil(lambda: len(box.delivered) == 1, timeout=30_000)  # link, then email
         with database.session() as s:
             invoice = invoices.get_invoice(s, made.args[0].id)
         assert invoice.stripe_session_id
@@ -270,6 +300,7 @@ def test_an_invoice_can_go_out_with_its_stripe_link(
         vm.batch.wait()
 
 
+@pytest.mark.no_gui_thread_sql
 def test_auto_orient_turns_the_part_and_keeps_it_with_the_upload(
     qtbot: QtBot, vm: QuickOrderViewModel, database: Database
 ) -> None:
@@ -286,19 +317,19 @@ def test_auto_orient_turns_the_part_and_keeps_it_with_the_upload(
     assert shown is not None and shown.bounds[0][2] == pytest.approx(0.0, abs=1e-6)
     assert part.tmp is not None and part.transform is not None
     tmp_id, turned = part.tmp.id, list(part.transform)
-    with database.session() as s:
-        meta = s.scalars(select(TmpFile.metadata_).where(TmpFile.id == tmp_id)).one()
-    assert meta["orientation"] == turned
+    qtbot.waitUntil(lambda: stored_meta(qtbot, database, tmp_id, "orientation") == turned)
+    assert stored_meta(qtbot, database, tmp_id, "orientation") == turned
     vm.reset_orientation(key)
     assert part.transform is None
     vm.cancel(key)
 
 
+@pytest.mark.no_gui_thread_sql
 @needs_cura
 def test_an_upload_gone_before_the_quote_leaves_no_quote(
     qtbot: QtBot, vm: QuickOrderViewModel, ctx: AppContext, database: Database
 ) -> None:
-    vm.set_client(make_client(database))
+    choose_client(qtbot, vm, make_client(database))
     (key,) = vm.add_files([CUBE])
     wait_priced(qtbot, vm)
     part = vm.part(key)
@@ -318,6 +349,7 @@ def test_an_upload_gone_before_the_quote_leaves_no_quote(
     assert vm.part(key) is part  # the order stays on screen to fix and try again
 
 
+@pytest.mark.no_gui_thread_sql
 @needs_cura
 def test_staff_whose_file_vanishes_half_way_are_left_with_nothing(
     qtbot: QtBot, database: Database, admin: Actor, storage: LocalStorage
@@ -336,7 +368,7 @@ def test_staff_whose_file_vanishes_half_way_are_left_with_nothing(
     )
     model = QuickOrderViewModel(staff_ctx, reslice_delay_ms=50)
     try:
-        model.set_client(make_client(database))
+        choose_client(qtbot, model, make_client(database))
         keys = model.add_files([CUBE, WALLHOLE])
         wait_priced(qtbot, model)
         second = model.part(keys[1])

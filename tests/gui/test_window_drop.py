@@ -27,6 +27,8 @@ from tests.gui.test_documents_support import make_shell
 from tests.gui.test_quick_order_vm import EMPTY, MODELS
 from workers.tasks import TaskRunner
 
+pytestmark = pytest.mark.no_gui_thread_sql
+
 
 @pytest.fixture
 def window(qtbot: QtBot, database: Database, admin: Actor, tmp_path: Path) -> Iterator[MainWindow]:
@@ -40,6 +42,7 @@ def window(qtbot: QtBot, database: Database, admin: Actor, tmp_path: Path) -> It
         open_storage=lambda: storage,
     )
     page = QuickOrderPage(QuickOrderViewModel(ctx))
+    qtbot.waitUntil(lambda: not page.vm.catalog_loading)  # printers and materials read
     pages: dict[str, QWidget] = {s.key: PlaceholderPage(s.title, "") for s in SCREENS}
     pages["quick-order"] = page
     main = MainWindow(make_shell(tmp_path), pages, ctx.notifier)

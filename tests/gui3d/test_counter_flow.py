@@ -213,6 +213,7 @@ def _walk_the_counter(
 
     editor.delivery.open_url = viewer
     click(qtbot, editor.delivery.pdf_button)
+    qtbot.waitUntil(lambda: len(opened) == 1, timeout=30_000)  # stored off the GUI thread
     assert len(opened) == 1
     pdf = Path(opened[0].toLocalFile())
     assert pdf.read_bytes().startswith(b"%PDF")
