@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from core.actor import Actor
@@ -21,6 +22,7 @@ from core.db.embedded import EmbeddedDatabaseError
 from core.db.engine import Database, open_database
 from core.db.migrate import is_current, upgrade
 from core.log_files import configure_logging
+from core.services import users
 from core.services.settings import get_settings
 from desktop.viewmodels.auth import AuthViewModel
 from desktop.viewmodels.backup_schedule import BackupSchedule
@@ -31,9 +33,10 @@ from desktop.viewmodels.notifier import Notifier
 from desktop.viewmodels.shell import ShellViewModel
 from desktop.views.crash_dialog import offer_crash_reports
 from desktop.views.main_window import MainWindow
-from desktop.views.sign_in import SetupDialog, SignInDialog
+from desktop.views.sign_in import ConnectingWindow, SetupDialog, SignInDialog
 from workers.live_updates import LiveUpdates
 from workers.tasks import TaskRunner
+from workers.waiting import wait_in_background
 
 log = logging.getLogger(__name__)
 
@@ -166,21 +169,17 @@ def warmed_up() -> bool:
 
 
 def sign_in_dialog(
-    db: Database, open_window: Callable[[Actor], QWidget]
+    opening: Opening, open_window: Callable[[Actor], QWidget]
 ) -> SetupDialog | SignInDialog:
     """First start sets the shop up; after that, the sign-in dialog.
 
     On success the dialog shows that the counter is opening, ``open_window`` builds and shows
     the main window, and only then does the dialog close: there is never a moment with nothing
     on screen. Rejected (Cancel, Esc) when the person gives up."""
-    vm = AuthViewModel(db)
-    dialog: SetupDialog | SignInDialog
-    if vm.needs_setup():
-        dialog = SetupDialog(vm)
-    else:
-        with db.session() as session:
-            shop, _ = get_settings(session)
-        dialog = SignInDialog(vm, shop.business.name)
+    vm = AuthViewModel(opening.db)
+    dialog: SetupDialog | SignInDialog = (
+        SetupDialog(vm) if opening.needs_setup else SignInDialog(vm, opening.shop_name)
+    )
 
     def signed_in(actor: Actor) -> None:
         dialog.show_opening()
@@ -189,6 +188,50 @@ def sign_in_dialog(
     vm.signed_in.connect(signed_in)
     start_warm_up()
     return dialog
+
+
+@dataclass(frozen=True)
+class Opening:
+    """The database, ready, and what the first dialog needs to know of the shop."""
+
+    db: Database
+    needs_setup: bool
+    shop_name: str
+
+
+def read_opening(db: Database) -> Opening:
+    """Whether the shop has been set up, and its name."""
+    try:
+        with db.session() as s:
+            needs_setup = users.count_users(s) == 0
+            shop, _ = get_settings(s)
+    except OperationalError as exc:
+        first_line = str(exc.orig or exc).strip().splitlines()[0]
+        raise DatabaseUnavailable(f"The database cannot be reached: {first_line}") from exc
+    return Opening(db, needs_setup, shop.business.name)
+
+
+def open_shop(config: AppConfig) -> Opening:
+    """`open_shop_database`, then `read_opening`: everything the first dialog waits for."""
+    db = open_shop_database(config)
+    try:
+        return read_opening(db)
+    except DatabaseUnavailable:
+        db.dispose()
+        raise
+
+
+def open_shop_showing_progress(config: AppConfig) -> Opening:
+    """`open_shop` on a thread of its own while a small window says so: the embedded server
+    starting, migrations, or a database 200 ms away never leave a frozen or empty screen."""
+    where = make_url(config.database_url).host if config.database_url else None
+    window = ConnectingWindow(where or "on this computer")
+    window.show()
+    try:
+        return wait_in_background(lambda: open_shop(config), name="printdesk-open-database")
+    finally:
+        window.close()
+        window.deleteLater()
 
 
 def open_shop_database(config: AppConfig) -> Database:
@@ -280,11 +323,12 @@ def run_desktop(argv: Sequence[str] | None = None, *, smoke_test: bool = False) 
     offer_crash_reports(unseen_reports(config.log_dir), mark_seen)
 
     try:
-        db = open_shop_database(config)
+        opening = open_shop_showing_progress(config)
     except DatabaseUnavailable as exc:
         log.error("desktop.database_unavailable error=%s", exc)
         QMessageBox.critical(None, f"{APP_NAME} cannot start", str(exc))
         return 1
+    db = opening.db
 
     opened: list[Counter] = []
 
@@ -294,7 +338,7 @@ def run_desktop(argv: Sequence[str] | None = None, *, smoke_test: bool = False) 
         return counter.window
 
     try:
-        if sign_in_dialog(db, open_window).exec() != QDialog.DialogCode.Accepted or not opened:
+        if sign_in_dialog(opening, open_window).exec() != QDialog.DialogCode.Accepted or not opened:
             return 0
         try:
             return app.exec()

@@ -123,10 +123,6 @@ class AuthViewModel(QObject):
         """Let running checks end (a dialog closing, a test finishing)."""
         self._runner.wait()
 
-    def needs_setup(self) -> bool:
-        with self._db.session() as s:
-            return users.count_users(s) == 0
-
     def _fail(self, message: str) -> None:
         self.error = message
         self.error_changed.emit(message)

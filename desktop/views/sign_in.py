@@ -73,6 +73,24 @@ class OpeningRow(QWidget):
         self.setVisible(False)
 
 
+class ConnectingWindow(QDialog):
+    """What shows while the database is opened at start-up (a remote one can take seconds)."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__()
+        self.setWindowTitle("PrintDesk")
+        self.setStyleSheet(STYLESHEET)
+        self.setMinimumWidth(420)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 24, 20)
+        layout.addWidget(_heading("PrintDesk", f"Opening the shop's database ({where})…"))
+        bar = QProgressBar()
+        bar.setRange(0, 0)
+        bar.setTextVisible(False)
+        bar.setFixedHeight(6)
+        layout.addWidget(bar)
+
+
 def _show_opening(dialog: QDialog, opening: OpeningRow, busy: list[QWidget]) -> None:
     """Say the counter is opening and draw it now: the window is built on this thread next."""
     for widget in busy:

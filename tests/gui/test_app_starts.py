@@ -12,10 +12,11 @@ from core.actor import Actor
 from core.db.engine import Database
 from core.enums import Role
 from core.services import settings, users
-from desktop.app import build_main_window
+from desktop.app import build_main_window, read_opening
 from desktop.viewmodels.auth import AuthViewModel
 from desktop.views.sign_in import SetupDialog, SignInDialog
 from tests.gui.shots import keep_shot
+from workers.waiting import wait_in_background
 
 
 def _settings(tmp_path: Path) -> QSettings:
@@ -24,7 +25,7 @@ def _settings(tmp_path: Path) -> QSettings:
 
 def test_first_start_sets_up_the_shop_and_its_admin(qtbot: QtBot, database: Database) -> None:
     vm = AuthViewModel(database)
-    assert vm.needs_setup()
+    assert wait_in_background(lambda: read_opening(database)).needs_setup
     dialog = SetupDialog(vm)
     qtbot.addWidget(dialog)
     qtbot.keyClicks(dialog.shop_name, "Harbour Prints")
@@ -47,7 +48,8 @@ def test_first_start_sets_up_the_shop_and_its_admin(qtbot: QtBot, database: Data
         shop, _ = settings.get_settings(s)
         admin = users.authenticate(s, "ada@harbour.example", "long enough")
     assert shop.business.name == "Harbour Prints" and shop.business.tax_id == "12 345 678 901"
-    assert admin.role is Role.ADMIN and not vm.needs_setup()
+    assert admin.role is Role.ADMIN
+    assert not wait_in_background(lambda: read_opening(database)).needs_setup
 
 
 @pytest.mark.no_gui_thread_sql

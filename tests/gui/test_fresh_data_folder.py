@@ -20,7 +20,7 @@ from core.db.embedded import stop_embedded
 from core.db.engine import Database
 from core.slicing.finding import find_slicer
 from core.storage import TMP, Storage
-from desktop.app import build_main_window, open_shop_database
+from desktop.app import build_main_window, open_shop_showing_progress
 from desktop.viewmodels.auth import AuthViewModel, ShopSetup
 from desktop.viewmodels.context import AppContext
 from desktop.viewmodels.notifier import Notifier
@@ -46,7 +46,7 @@ def new_shop(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Databa
     monkeypatch.delenv("PRINTDESK_CURA_RESOURCES", raising=False)
     monkeypatch.delenv("PRINTDESK_CURAENGINE", raising=False)
     config = AppConfig()
-    db = open_shop_database(config)
+    db = open_shop_showing_progress(config).db
     yield db
     db.dispose()
     stop_embedded(config.pgdata_dir)

@@ -14,11 +14,12 @@ from core.actor import Actor
 from core.db.engine import Database
 from core.enums import Role
 from core.services import users
-from desktop.app import Counter, open_counter, sign_in_dialog, warmed_up
+from desktop.app import Counter, open_counter, read_opening, sign_in_dialog, warmed_up
 from desktop.viewmodels.notifier import Notifier
 from desktop.views.main_window import MainWindow
 from desktop.views.sign_in import SignInDialog
 from tests.gui.shots import keep_shot
+from workers.waiting import wait_in_background
 
 
 def test_sign_in_shows_that_it_is_opening_then_the_main_window(
@@ -43,7 +44,7 @@ def test_sign_in_shows_that_it_is_opening_then_the_main_window(
         opened.append(counter)
         return counter.window
 
-    dialog = sign_in_dialog(database, open_window)
+    dialog = sign_in_dialog(wait_in_background(lambda: read_opening(database)), open_window)
     assert isinstance(dialog, SignInDialog)
     qtbot.addWidget(dialog)
     dialog.show()

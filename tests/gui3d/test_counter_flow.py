@@ -28,7 +28,7 @@ from core.db.models import Client, OrderFile, Payment, User
 from core.enums import InvoiceStatus, PaymentMethod
 from core.services import invoices
 from core.storage import PDFS, open_storage
-from desktop.app import Counter, open_counter, open_shop_database, sign_in_dialog
+from desktop.app import Counter, Opening, open_counter, open_shop_showing_progress, sign_in_dialog
 from desktop.viewmodels.notifier import Notifier
 from desktop.viewmodels.quick_order_parts import PartStage
 from desktop.views.documents import DocumentsPage
@@ -97,10 +97,11 @@ def test_a_new_shop_from_setup_to_a_part_paid_invoice_with_its_pdf(
 ) -> None:
     assert not fresh_folder.exists()
     config = AppConfig()
-    db: Database = open_shop_database(config)  # the app's own start: creates and migrates
+    opening = open_shop_showing_progress(config)  # the app's own start: creates and migrates
+    db: Database = opening.db
     counters: list[Counter] = []
     try:
-        _walk_the_counter(qtbot, db, config, counters)
+        _walk_the_counter(qtbot, opening, config, counters)
     finally:
         for counter in counters:
             page = counter.window.page("quick-order")
@@ -113,8 +114,9 @@ def test_a_new_shop_from_setup_to_a_part_paid_invoice_with_its_pdf(
 
 
 def _walk_the_counter(
-    qtbot: QtBot, db: Database, config: AppConfig, counters: list[Counter]
+    qtbot: QtBot, opening: Opening, config: AppConfig, counters: list[Counter]
 ) -> None:
+    db = opening.db
     notifier = Notifier()
     settings = QSettings(str(config.data_dir / "shell.ini"), QSettings.Format.IniFormat)
 
@@ -123,7 +125,7 @@ def _walk_the_counter(
         return counters[-1].window
 
     # -- the setup wizard, typed
-    dialog = sign_in_dialog(db, open_window)
+    dialog = sign_in_dialog(opening, open_window)
     assert isinstance(dialog, SetupDialog)
     qtbot.addWidget(dialog)
     dialog.show()
