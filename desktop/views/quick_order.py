@@ -196,8 +196,11 @@ class PartsList(QFrame):
         vm.part_changed.connect(self._part_changed)
         vm.selection_changed.connect(self._selection)
         # Once the new row has its place in the list (the layout runs after this event).
-        vm.part_added.connect(lambda key: QTimer.singleShot(0, lambda: self.scroll_to(key)))
+        vm.part_added.connect(self._part_added)
         self.rebuild()
+
+    def _part_added(self, key: str) -> None:
+        QTimer.singleShot(0, self, lambda: self.scroll_to(key))
 
     def scroll_to(self, key: str) -> None:
         """Bring a part's row into view (a new file lands at the bottom of a long list)."""
@@ -303,9 +306,14 @@ class PartViewer(QFrame):
         self.rescale.clicked.connect(lambda: self._on_selected(vm.toggle_rescale))
         self.repair.clicked.connect(lambda: self._on_selected(vm.repair))
         vm.selection_changed.connect(self.sync)
-        vm.part_changed.connect(lambda key: self.sync() if self._is_selected(key) else None)
+        # A bound method, not a lambda: Qt drops the connection when this panel is deleted.
+        vm.part_changed.connect(self._part_changed)
         vm.parts_changed.connect(self.sync)
         self.sync()
+
+    def _part_changed(self, key: str) -> None:
+        if self._is_selected(key):
+            self.sync()
 
     def _is_selected(self, key: str) -> bool:
         selected = self.vm.selected
