@@ -16,14 +16,12 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
-    QScrollArea,
-    QVBoxLayout,
-    QWidget,
 )
 
 from desktop.viewmodels.backup_settings import BackupSettingsViewModel
-from desktop.views.settings_forms import FORM_WIDTH, message_label, show_text
+from desktop.views.counter_forms import CounterCard
 from desktop.views.settings_forms import STYLE as FORM_STYLE
+from desktop.views.settings_forms import message_label, show_text
 from desktop.views.theme import BAD, LINE, MUTED, OK
 
 STYLE = (
@@ -46,40 +44,16 @@ def _hint(text: str) -> QLabel:
     return label
 
 
-class BackupSettingsPanel(QScrollArea):
+class BackupSettingsPanel(CounterCard):
     def __init__(self, vm: BackupSettingsViewModel) -> None:
-        super().__init__()
-        self.vm = vm
-        self.setObjectName("formScroll")
-        self.setWidgetResizable(True)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setStyleSheet(STYLE)
-        body = QWidget()
-        body.setObjectName("formBody")
-        outer = QVBoxLayout(body)
-        outer.setContentsMargins(0, 0, 6, 0)
-        card = QFrame()
-        card.setObjectName("card")
-        card.setMaximumWidth(FORM_WIDTH)
-        outer.addWidget(card)
-        outer.addStretch(1)
-        self.setWidget(body)
-        self.viewport().setAutoFillBackground(False)
-
-        layout = QVBoxLayout(card)
-        layout.setContentsMargins(26, 20, 26, 20)
-        layout.setSpacing(10)
-        heading = QLabel("Backups")
-        heading.setObjectName("sectionHeading")
-        layout.addWidget(heading)
-        description = QLabel(
+        super().__init__(
+            "Backups",
             "One archive of this counter's database and files. Keep the folder on another "
-            "disk or a synced drive, so a broken computer does not take the backups with it."
+            "disk or a synced drive, so a broken computer does not take the backups with it.",
         )
-        description.setObjectName("sectionDescription")
-        description.setWordWrap(True)
-        layout.addWidget(description)
-        layout.addSpacing(8)
+        self.vm = vm
+        self.setStyleSheet(STYLE)
+        layout = self.body
 
         self.env_note = message_label("formNotice")
         layout.addWidget(self.env_note)

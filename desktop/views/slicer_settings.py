@@ -17,15 +17,14 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
-    QWidget,
 )
 
 from core.slicing.finding import SlicerFinding
 from desktop.viewmodels.slicer_settings import SlicerSettingsViewModel
-from desktop.views.settings_forms import FORM_WIDTH, message_label, show_text
+from desktop.views.counter_forms import CounterCard
 from desktop.views.settings_forms import STYLE as FORM_STYLE
+from desktop.views.settings_forms import message_label, show_text
 from desktop.views.theme import BAD, LINE, MUTED, OK
 
 STYLE = (
@@ -56,41 +55,17 @@ def _mark(label: QLabel, ok: bool | None) -> None:
     label.setStyleSheet(f"color: {({True: OK, False: BAD, None: MUTED})[ok]};")
 
 
-class SlicerSettingsPanel(QScrollArea):
+class SlicerSettingsPanel(CounterCard):
     def __init__(self, vm: SlicerSettingsViewModel) -> None:
-        super().__init__()
-        self.vm = vm
-        self.setObjectName("formScroll")
-        self.setWidgetResizable(True)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setStyleSheet(STYLE)
-        body = QWidget()
-        body.setObjectName("formBody")
-        outer = QVBoxLayout(body)
-        outer.setContentsMargins(0, 0, 6, 0)
-        card = QFrame()
-        card.setObjectName("card")
-        card.setMaximumWidth(FORM_WIDTH)
-        outer.addWidget(card)
-        outer.addStretch(1)
-        self.setWidget(body)
-        self.viewport().setAutoFillBackground(False)
-
-        layout = QVBoxLayout(card)
-        layout.setContentsMargins(26, 20, 26, 20)
-        layout.setSpacing(10)
-        heading = QLabel("Slicer")
-        heading.setObjectName("sectionHeading")
-        layout.addWidget(heading)
-        description = QLabel(
+        super().__init__(
+            "Slicer",
             "CuraEngine works out each part's print time and filament, and prices come from "
             "them. PrintDesk finds it and Cura's printer definitions by itself; an admin can "
-            "choose others for this counter."
+            "choose others for this counter.",
         )
-        description.setObjectName("sectionDescription")
-        description.setWordWrap(True)
-        layout.addWidget(description)
-        layout.addSpacing(6)
+        self.vm = vm
+        self.setStyleSheet(STYLE)
+        layout = self.body
 
         found = QGridLayout()
         found.setHorizontalSpacing(12)
