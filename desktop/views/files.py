@@ -256,8 +256,8 @@ class FilesPage(Page):
         save.activated.connect(self.download_selected)
 
         vm.changed.connect(self._sync)
-        vm.loading_changed.connect(lambda _b: self._sync())
-        vm.progress.connect(lambda value: self.progress.setValue(int(value * 100)))
+        vm.loading_changed.connect(self._sync)
+        vm.progress.connect(self._progress)
         vm.client_choices_changed.connect(self._show_choices)
         vm.tiles.modelReset.connect(self._sync)
         vm.tiles.rowsInserted.connect(lambda *_: self._sync())
@@ -314,7 +314,10 @@ class FilesPage(Page):
     def activated(self) -> None:
         self.vm.refresh()
 
-    def _sync(self) -> None:
+    def _progress(self, value: float) -> None:
+        self.progress.setValue(int(value * 100))
+
+    def _sync(self, *_: object) -> None:
         vm = self.vm
         self.subtitle.setText(vm.summary)
         self.subtitle.setVisible(True)

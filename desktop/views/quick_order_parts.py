@@ -306,7 +306,7 @@ class SettingsPanel(QFrame):
             field.refusal_changed.connect(self._show_refusal)
         self.apply_all.clicked.connect(lambda: self._key and vm.apply_to_all(self._key))
         vm.catalog_changed.connect(self._fill_catalog)
-        vm.catalog_loading_changed.connect(lambda _loading: self._fill_catalog())
+        vm.catalog_loading_changed.connect(self._fill_catalog)
         self._fill_catalog()
 
     def _show_refusal(self, _refusal: str) -> None:
@@ -322,7 +322,7 @@ class SettingsPanel(QFrame):
         if self._key is not None and value is not None:
             self.vm.set_choice(self._key, name, value)
 
-    def _fill_catalog(self) -> None:
+    def _fill_catalog(self, *_: object) -> None:
         for combo, rows in (
             (self.printer, [(p.name, p.id) for p in self.vm.printers]),
             (self.material, [(m.name, m.id) for m in self.vm.materials]),

@@ -160,7 +160,7 @@ class RecordDialog(QDialog):
         vm.messages_changed.connect(self._show_messages)
         vm.saved.connect(self._saved)
         vm.save_done.connect(self._save_done)
-        vm.busy_changed.connect(lambda _busy: self._show_state())
+        vm.busy_changed.connect(self._show_state)
         self._fill()
         self._show_messages()
 
@@ -190,7 +190,7 @@ class RecordDialog(QDialog):
         self._show_state()
         self.adjustSize()
 
-    def _show_state(self) -> None:
+    def _show_state(self, *_: object) -> None:
         self.save_button.setEnabled(self.vm.can_save)
         self.save_button.setText("Saving…" if self.vm.saving else self.vm.save_text)
 
@@ -269,6 +269,9 @@ class CatalogPanel(QFrame):
         index = self.table.currentIndex()
         return index.row() if index.isValid() else None
 
+    def _editor_opened(self, editor: RecordEditorViewModel[Any]) -> None:
+        self.open_dialog(editor, self.vm.close_editor)  # type: ignore[attr-defined]
+
     def open_dialog(self, editor: RecordEditorViewModel[Any], on_close: Any) -> None:
         dialog = RecordDialog(editor, self)
         dialog.finished.connect(lambda _result: self._closed(on_close))
@@ -326,7 +329,7 @@ class PrintersPanel(CatalogPanel):
             widget.setVisible(vm.can_edit)
         self.table.activated.connect(lambda _index: self.edit())
         self.table.selectionModel().currentRowChanged.connect(self._current)
-        vm.editor_opened.connect(lambda editor: self.open_dialog(editor, vm.close_editor))
+        vm.editor_opened.connect(self._editor_opened)
         vm.changed.connect(self._changed)
         self.follow_reading(vm, "the printers")
         self._current(QModelIndex(), QModelIndex())  # nothing chosen until the rows come
@@ -379,7 +382,7 @@ class MaterialsPanel(CatalogPanel):
             widget.setVisible(vm.can_edit)
         self.table.activated.connect(lambda _index: self.edit())
         self.table.selectionModel().currentRowChanged.connect(self._current)
-        vm.editor_opened.connect(lambda editor: self.open_dialog(editor, vm.close_editor))
+        vm.editor_opened.connect(self._editor_opened)
         vm.changed.connect(self._changed)
         self.follow_reading(vm, "the materials")
         self._current(QModelIndex(), QModelIndex())  # nothing chosen until the rows come
@@ -447,7 +450,7 @@ class UsersPanel(CatalogPanel):
         ):
             widget.setVisible(vm.visible)
         self.table.selectionModel().currentRowChanged.connect(self._current)
-        vm.editor_opened.connect(lambda editor: self.open_dialog(editor, vm.close_editor))
+        vm.editor_opened.connect(self._editor_opened)
         vm.changed.connect(self._changed)
         self.follow_reading(vm, "the user accounts")
         self._current(QModelIndex(), QModelIndex())  # nothing chosen until the rows come

@@ -191,7 +191,7 @@ class SectionForm(QScrollArea):
         vm.values_changed.connect(self._fill)
         vm.messages_changed.connect(self._show_messages)
         vm.dirty_changed.connect(self._show_state)
-        vm.busy_changed.connect(lambda _busy: self._show_state())
+        vm.busy_changed.connect(self._show_state)
         vm.save_done.connect(self._save_done)
         self._fill()
         self._show_messages()
@@ -310,7 +310,7 @@ class SectionForm(QScrollArea):
         self.conflict.text.setText(self.vm.message)
         self._show_state()
 
-    def _show_state(self) -> None:
+    def _show_state(self, *_: object) -> None:
         self.reading.setVisible(not self.vm.loaded)
         self.fields_box.setEnabled(self.vm.loaded)
         self.save_button.setEnabled(self.vm.can_save)
